@@ -1,0 +1,44 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "rct",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "rct", targets: ["rct"]),
+        .library(name: "RCTProtocol", targets: ["RCTProtocol"]),
+        .library(name: "RCTTransport", targets: ["RCTTransport"]),
+        .library(name: "RCTSimulator", targets: ["RCTSimulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        .target(name: "RCTProtocol"),
+        .systemLibrary(
+            name: "CUdev",
+            pkgConfig: "libudev",
+            providers: [.apt(["libudev-dev"])]
+        ),
+        .target(
+            name: "RCTTransport",
+            dependencies: [
+                "RCTProtocol", "CUdev",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .target(name: "RCTSimulator", dependencies: ["RCTProtocol", "RCTTransport"]),
+        .executableTarget(
+            name: "rct",
+            dependencies: [
+                "RCTProtocol", "RCTTransport", "RCTSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "RCTProtocolTests", dependencies: ["RCTProtocol"]),
+        .testTarget(name: "RCTTransportTests", dependencies: ["RCTTransport", "RCTSimulator"]),
+        .testTarget(name: "RCTCommandTests", dependencies: ["rct", "RCTProtocol", "RCTSimulator"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

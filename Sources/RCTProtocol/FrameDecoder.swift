@@ -1,0 +1,312 @@
+/// Turns a byte stream, fed in chunks of any size, into frames and diagnostics.
+///
+/// The decoder does no I/O: feed it with ``append(_:)``, then call ``next()`` until it
+/// answers nil ("need more data"). At the end of a finite stream call ``finish()`` and
+/// drain ``next()`` once more.
+///
+/// It resynchronises on its own: an unescaped start byte inside a frame starts a new
+/// frame; after a checksum failure it scans on from the byte after the failed frame's
+/// start byte, so an intact frame behind garbage is never lost. Long frames whose LEN
+/// field is wrong are recovered by trying the end at the next start byte.
+///
+/// Memory is bounded: apart from the bytes of the last chunk fed, it holds at most one
+/// unfinished frame of at most ``maximumLength`` bytes (twice that with escapes).
+public struct FrameDecoder: Sendable {
+    /// The default largest LEN accepted. Real long responses stay well below it.
+    public static let defaultMaximumLength = 8192
+
+    /// The largest LEN field accepted; a frame that declares more is reported as oversize.
+    public let maximumLength: Int
+
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var bufferOffset = 0
+    private var pendingSkip: (offset: Int, count: Int)?
+    private var pendingBootloader: Int?
+    private var bootloaderMatched = 0
+    private var finished = false
+
+    /// A decoder at the start of a stream.
+    public init(maximumLength: Int = FrameDecoder.defaultMaximumLength) {
+        self.maximumLength = max(8, min(maximumLength, Int(UInt16.max)))
+    }
+
+    /// Bytes held that are not decoded yet.
+    public var bufferedByteCount: Int { buffer.count - start }
+
+    /// Total bytes fed so far.
+    public var streamLength: Int { bufferOffset + buffer.count }
+
+    /// Feeds the next chunk of the stream.
+    public mutating func append(_ bytes: some Sequence<UInt8>) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Marks the end of the stream: whatever is left becomes frames or diagnostics.
+    public mutating func finish() {
+        finished = true
+    }
+
+    /// The next frame or diagnostic, or nil when more data is needed.
+    public mutating func next() -> DecoderOutput? {
+        while true {
+            let end = buffer.count
+            var found = start
+            buffer.withUnsafeBufferPointer { raw in
+                while found < end && raw[found] != FrameByte.start { found += 1 }
+            }
+            if found > start {
+                noteSkipped(from: start, to: found)
+                start = found
+            }
+            if found == end {
+                return flushPending()
+            }
+            let step = CRC16.table.withUnsafeBufferPointer { table in
+                buffer.withUnsafeBufferPointer { raw in
+                    parse(raw, at: found, table: table)
+                }
+            }
+            if case .needMore = step { return flushPending() }
+            if case .noise = step {
+                noteSkipped(from: found, to: found + 1)
+                start = found + 1
+                continue
+            }
+            if let pending = flushPending() { return pending }
+            let offset = bufferOffset + found
+            switch step {
+            case .needMore, .noise:
+                continue
+            case let .frame(frame, wireEnd, declared):
+                start = wireEnd
+                return .frame(DecodedFrame(frame: frame, offset: offset, wireLength: wireEnd - found, declaredLength: declared))
+            case let .extensionFrame(wireEnd):
+                start = wireEnd
+                return .event(.extensionFrame(offset: offset))
+            case let .interrupted(at):
+                start = at
+                return .event(.interrupted(offset: offset, count: at - found))
+            case .incomplete:
+                start = end
+                return .event(.incomplete(offset: offset, count: end - found))
+            case let .crcMismatch(wireEnd, command):
+                start = found + 1
+                return .event(.crcMismatch(offset: offset, wireLength: wireEnd - found, command: command))
+            case let .oversize(declared):
+                start = found + 1
+                return .event(.oversize(offset: offset, declaredLength: declared))
+            }
+        }
+    }
+
+    // MARK: - Parsing one frame
+
+    private enum Step {
+        case needMore
+        case noise
+        case frame(Frame, wireEnd: Int, declaredLength: Int?)
+        case extensionFrame(wireEnd: Int)
+        case interrupted(at: Int)
+        case incomplete
+        case crcMismatch(wireEnd: Int, command: Command)
+        case oversize(declaredLength: Int)
+    }
+
+    /// Reads unescaped bytes; answers `needMore` at the end of the buffer and
+    /// `startByte` (without moving) at an unescaped start byte.
+    private struct Unescaper {
+        static let needMore = -1
+        static let startByte = -2
+        let raw: UnsafeBufferPointer<UInt8>
+        var index: Int
+
+        @inline(__always)
+        mutating func next() -> Int {
+            guard index < raw.count else { return Self.needMore }
+            let byte = raw[index]
+            if byte == FrameByte.start { return Self.startByte }
+            if byte == FrameByte.escape {
+                guard index + 1 < raw.count else { return Self.needMore }
+                index += 2
+                return Int(raw[index - 1])
+            }
+            index += 1
+            return Int(byte)
+        }
+    }
+
+    private static let extensionCommand = 0x3C
+
+    private func parse(_ raw: UnsafeBufferPointer<UInt8>, at position: Int, table: UnsafeBufferPointer<UInt16>) -> Step {
+        var reader = Unescaper(raw: raw, index: position + 1)
+        let commandByte = reader.next()
+        if commandByte == Unescaper.needMore { return finished ? .incomplete : .needMore }
+        if commandByte == Unescaper.startByte { return .interrupted(at: reader.index) }
+        guard let command = Command(rawValue: UInt8(commandByte)) else {
+            guard commandByte == Self.extensionCommand else { return .noise }
+            if reader.index < raw.count {
+                return .extensionFrame(wireEnd: raw[reader.index] == FrameByte.start ? reader.index : reader.index + 1)
+            }
+            return finished ? .extensionFrame(wireEnd: reader.index) : .needMore
+        }
+        var crc = CRC16.update(0xFFFF, with: UInt8(commandByte), table: table)
+
+        // What to do when the frame as declared cannot be read to its end.
+        func fallback(_ outcome: Int) -> Step {
+            if outcome == Unescaper.needMore {
+                if !finished { return .needMore }
+                if command.isLong, let frame = recoverLong(raw, at: position, end: raw.count, command: command) {
+                    return frame
+                }
+                return .incomplete
+            }
+            if command.isLong, let frame = recoverLong(raw, at: position, end: reader.index, command: command) {
+                return frame
+            }
+            return .interrupted(at: reader.index)
+        }
+
+        var length = 0
+        for _ in 0..<(command.isLong ? 2 : 1) {
+            let byte = reader.next()
+            if byte < 0 { return fallback(byte) }
+            crc = CRC16.update(crc, with: UInt8(byte), table: table)
+            length = length << 8 | byte
+        }
+        let headerLength = command.isPlant ? 8 : 4
+        if length < headerLength { return .noise }
+        if length > maximumLength { return .oversize(declaredLength: length) }
+
+        var address: UInt32 = 0
+        var objectID: UInt32 = 0
+        var payload: [UInt8] = []
+        payload.reserveCapacity(length - headerLength)
+        for index in 0..<length {
+            let byte = reader.next()
+            if byte < 0 { return fallback(byte) }
+            crc = CRC16.update(crc, with: UInt8(byte), table: table)
+            if index < headerLength {
+                if command.isPlant && index < 4 {
+                    address = address << 8 | UInt32(byte)
+                } else {
+                    objectID = objectID << 8 | UInt32(byte)
+                }
+            } else {
+                payload.append(UInt8(byte))
+            }
+        }
+        let lengthBytes = command.isLong ? 2 : 1
+        if (1 + lengthBytes + length) & 1 == 1 {
+            crc = CRC16.update(crc, with: 0, table: table)
+        }
+        let high = reader.next()
+        if high < 0 { return fallback(high) }
+        let low = reader.next()
+        if low < 0 { return fallback(low) }
+        guard UInt16(high) << 8 | UInt16(low) == crc else {
+            if command.isLong {
+                var scan = reader.index
+                while scan < raw.count && raw[scan] != FrameByte.start { scan += 1 }
+                if scan < raw.count || finished {
+                    if let frame = recoverLong(raw, at: position, end: scan, command: command) { return frame }
+                } else if scan - position <= 2 * maximumLength + 16 {
+                    return .needMore
+                }
+            }
+            return .crcMismatch(wireEnd: reader.index, command: command)
+        }
+        let frame = Frame(command: command, objectID: ObjectID(objectID), payload: payload, address: address)
+        return .frame(frame, wireEnd: reader.index, declaredLength: nil)
+    }
+
+    /// Tries a long frame that ends right before raw index `end`, whatever its LEN said.
+    private func recoverLong(_ raw: UnsafeBufferPointer<UInt8>, at position: Int, end: Int, command: Command) -> Step? {
+        var body: [UInt8] = []
+        var index = position + 1
+        while index < end {
+            var byte = raw[index]
+            if byte == FrameByte.escape {
+                guard index + 1 < end else { return nil }
+                index += 1
+                byte = raw[index]
+            }
+            body.append(byte)
+            index += 1
+        }
+        let headerLength = command.isPlant ? 8 : 4
+        guard body.count >= 3 + headerLength + 2, body.count - 5 <= maximumLength else { return nil }
+        let checked = body[..<(body.count - 2)]
+        guard CRC16.checksum(checked) == UInt16(body[body.count - 2]) << 8 | UInt16(body[body.count - 1]) else {
+            return nil
+        }
+        let declared = Int(body[1]) << 8 | Int(body[2])
+        var address: UInt32 = 0
+        var objectID: UInt32 = 0
+        for index in 3..<(3 + headerLength) {
+            if command.isPlant && index < 7 {
+                address = address << 8 | UInt32(body[index])
+            } else {
+                objectID = objectID << 8 | UInt32(body[index])
+            }
+        }
+        let payload = Array(body[(3 + headerLength)..<(body.count - 2)])
+        let frame = Frame(command: command, objectID: ObjectID(objectID), payload: payload, address: address)
+        return .frame(frame, wireEnd: end, declaredLength: declared)
+    }
+
+    // MARK: - Bookkeeping
+
+    private static let bootloaderSignature: [UInt8] = [0x50, 0xF7, 0x05, 0xAB]
+
+    private mutating func noteSkipped(from lower: Int, to upper: Int) {
+        // A lone 00 right before a start byte is a known device habit, not noise.
+        if pendingSkip == nil, upper - lower == 1, buffer[lower] == 0, upper < buffer.count,
+           buffer[upper] == FrameByte.start {
+            return
+        }
+        for index in lower..<upper {
+            let byte = buffer[index]
+            if byte == Self.bootloaderSignature[bootloaderMatched] {
+                bootloaderMatched += 1
+            } else {
+                bootloaderMatched = byte == Self.bootloaderSignature[0] ? 1 : 0
+            }
+            if bootloaderMatched == Self.bootloaderSignature.count {
+                bootloaderMatched = 0
+                pendingBootloader = pendingBootloader ?? bufferOffset + index - 3
+            }
+        }
+        if let skip = pendingSkip {
+            pendingSkip = (skip.offset, skip.count + upper - lower)
+        } else {
+            pendingSkip = (bufferOffset + lower, upper - lower)
+        }
+    }
+
+    private mutating func flushPending() -> DecoderOutput? {
+        if let skip = pendingSkip {
+            pendingSkip = nil
+            return .event(.skipped(offset: skip.offset, count: skip.count))
+        }
+        if let offset = pendingBootloader {
+            pendingBootloader = nil
+            return .event(.bootloader(offset: offset))
+        }
+        return nil
+    }
+
+    private mutating func compact() {
+        guard start > 0 else { return }
+        if start >= buffer.count {
+            bufferOffset += buffer.count
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+        } else if start >= 4096 || start * 2 >= buffer.count {
+            bufferOffset += start
+            buffer.removeFirst(start)
+            start = 0
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// What is known about one object of the device.
+public struct ObjectInfo: Sendable, Hashable {
+    /// The id sent on the wire.
+    public let id: ObjectID
+    /// The vendor's name, e.g. `battery.soc`.
+    public let name: String
+    /// How a request payload for this object is laid out (the value of a WRITE, the time of a log query).
+    public let requestType: DataType
+    /// How the device's answer is laid out.
+    public let responseType: DataType
+    /// Unit symbol, if any.
+    public let unit: String?
+    /// Labels of an enumeration, by number, sorted.
+    public let labels: [EnumLabel]
+    /// A short explanation in our own words, where one helps.
+    public let summary: String?
+
+    /// An object description; used by the registry and by tests.
+    public init(id: ObjectID, name: String, requestType: DataType, responseType: DataType,
+                unit: String? = nil, labels: [EnumLabel] = [], summary: String? = nil) {
+        self.id = id
+        self.name = name
+        self.requestType = requestType
+        self.responseType = responseType
+        self.unit = unit
+        self.labels = labels
+        self.summary = summary
+    }
+
+    /// The label for `number`, if the object has one.
+    public func label(for number: Int64) -> String? {
+        labels.first { Int64($0.value) == number }?.label
+    }
+
+    /// Whether a read needs a time in its request (timeseries and event table).
+    public var isHistory: Bool {
+        responseType == .timeseries || responseType == .eventTable
+    }
+}
+
+/// One value of an enumeration and its label.
+public struct EnumLabel: Sendable, Hashable {
+    /// The number sent on the wire.
+    public let value: Int
+    /// What the number means, e.g. `External`.
+    public let label: String
+
+    /// A label for `value`.
+    public init(value: Int, label: String) {
+        self.value = value
+        self.label = label
+    }
+}

@@ -1,0 +1,70 @@
+/// Human-readable text for values, shared by the command line and the diagnostics.
+public enum ValueText {
+    /// A compact one-line rendering of `value`.
+    public static func describe(_ value: Value) -> String {
+        switch value {
+        case let .bool(flag): flag ? "true" : "false"
+        case let .integer(number): "\(number)"
+        case let .float(number): "\(number)"
+        case let .string(text): text
+        case let .timeseries(series):
+            "\(series.samples.count) samples before \(timestamp(series.requestedTime))"
+        case let .eventTable(table):
+            "\(table.events.count) events before \(timestamp(table.requestedTime))"
+        case let .batteryCells(cells):
+            cells.map { "\($0.millivolts)mV/\($0.temperature)°C" }.joined(separator: " ")
+        case let .batteryStatistics(stats):
+            "U \(stats.minimumVoltage.value)..\(stats.maximumVoltage.value) V, T \(stats.minimumTemperature.value)..\(stats.maximumTemperature.value) °C"
+        case let .batteryResistance(cells):
+            cells.map { "\($0)" }.joined(separator: " ") + " mOhm"
+        case let .bytes(bytes):
+            bytes.isEmpty ? "(empty)" : HexText.format(bytes)
+        }
+    }
+
+    /// Seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ`, without Foundation.
+    public static func timestamp(_ seconds: Int64) -> String {
+        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let secondsOfDay = seconds - days * 86400
+        // Civil date from days since 1970-01-01 (proleptic Gregorian calendar).
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ number: Int64) -> String { number < 10 ? "0\(number)" : "\(number)" }
+        let yearText = year < 1000 && year >= 0 ? String(repeating: "0", count: 4 - "\(year)".count) + "\(year)" : "\(year)"
+        return "\(yearText)-\(two(month))-\(two(day))T\(two(secondsOfDay / 3600)):\(two(secondsOfDay % 3600 / 60)):\(two(secondsOfDay % 60))Z"
+    }
+
+    /// Reads `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS][Z]` or a plain number of seconds since 1970.
+    public static func parseTimestamp(_ text: String) -> Int64? {
+        if let seconds = Int64(text) { return seconds }
+        var chars = Substring(text)
+        if chars.hasSuffix("Z") { chars = chars.dropLast() }
+        let halves = chars.split(separator: "T", maxSplits: 1, omittingEmptySubsequences: false)
+        let date = halves[0].split(separator: "-", omittingEmptySubsequences: false)
+        guard date.count == 3, let year = Int64(date[0]), let month = Int64(date[1]), let day = Int64(date[2]),
+              date[0].count == 4, (1...12).contains(month), (1...31).contains(day) else { return nil }
+        var secondsOfDay: Int64 = 0
+        if halves.count == 2 {
+            let time = halves[1].split(separator: ":", omittingEmptySubsequences: false).map { Int64($0) }
+            guard (2...3).contains(time.count), time.allSatisfy({ $0 != nil }) else { return nil }
+            let hour = time[0]!, minute = time[1]!, second = time.count == 3 ? time[2]! : 0
+            guard (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second) else { return nil }
+            secondsOfDay = hour * 3600 + minute * 60 + second
+        }
+        // Days from civil date (inverse of the algorithm in `timestamp`).
+        let adjustedYear = month <= 2 ? year - 1 : year
+        let era = (adjustedYear >= 0 ? adjustedYear : adjustedYear - 399) / 400
+        let yearOfEra = adjustedYear - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return days * 86400 + secondsOfDay
+    }
+}

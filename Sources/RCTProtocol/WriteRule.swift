@@ -1,0 +1,189 @@
+/// What a writable parameter accepts: the only gate between user text and a WRITE frame.
+public struct WriteRule: Sendable, Hashable {
+    /// The kinds of value a parameter takes.
+    public enum Kind: Sendable, Hashable {
+        /// A number between `range` bounds with at most `decimals` digits after the point.
+        case number(range: ClosedRange<Double>, decimals: Int)
+        /// One of the labelled values.
+        case choice([EnumLabel])
+        /// True or false.
+        case flag
+    }
+
+    /// The parameter's name.
+    public let name: String
+    /// The parameter's id.
+    public let id: ObjectID
+    /// Its wire type.
+    public let type: DataType
+    /// What it accepts.
+    public let kind: Kind
+    /// The factory value, if known.
+    public let defaultValue: Value?
+    /// Unit symbol, if any.
+    public let unit: String?
+    /// A note shown with the rule (side effects, meaning of the sign).
+    public let note: String?
+
+    /// A rule; the built-in ones are in ``WriteRules``.
+    public init(name: String, id: ObjectID, type: DataType, kind: Kind, defaultValue: Value?,
+                unit: String? = nil, note: String? = nil) {
+        self.name = name
+        self.id = id
+        self.type = type
+        self.kind = kind
+        self.defaultValue = defaultValue
+        self.unit = unit
+        self.note = note
+    }
+
+    /// What the parameter accepts, in words, e.g. `0.00..1.00 with at most 2 decimals`.
+    public var accepted: String {
+        switch kind {
+        case let .number(range, decimals):
+            let bounds = "\(Self.format(range.lowerBound, decimals: decimals))..\(Self.format(range.upperBound, decimals: decimals))"
+            let unitText = unit.map { " \($0)" } ?? ""
+            return decimals == 0 ? "whole numbers \(bounds)\(unitText)"
+                : "\(bounds)\(unitText) with at most \(decimals) decimals"
+        case let .choice(labels):
+            let first = labels.first?.value ?? 0
+            let last = labels.last?.value ?? 0
+            return "\(first)..\(last) (" + labels.map { "\($0.value) \($0.label)" }.joined(separator: ", ") + ")"
+        case .flag:
+            return "true or false (also 1/0, on/off, yes/no)"
+        }
+    }
+
+    /// Reads user text into a value this parameter accepts, or says exactly what is wrong.
+    public func parse(_ text: String) throws(WriteValidationError) -> Value {
+        let trimmed = text.trimmingSpaces()
+        switch kind {
+        case let .number(range, decimals):
+            let number = try parseNumber(trimmed, decimals: decimals)
+            guard range.contains(number) else { throw reject(trimmed) }
+            return .float(Float(number))
+        case let .choice(labels):
+            if let number = Int(trimmed) {
+                guard labels.contains(where: { $0.value == number }) else { throw reject(trimmed) }
+                return .integer(Int64(number))
+            }
+            let lowered = trimmed.lowercased()
+            if let exact = labels.first(where: { $0.label.lowercased() == lowered }) {
+                return .integer(Int64(exact.value))
+            }
+            let prefixed = labels.filter { $0.label.lowercased().hasPrefix(lowered) }
+            guard !lowered.isEmpty, prefixed.count == 1 else { throw reject(trimmed) }
+            return .integer(Int64(prefixed[0].value))
+        case .flag:
+            switch trimmed.lowercased() {
+            case "true", "1", "on", "yes": return .bool(true)
+            case "false", "0", "off", "no": return .bool(false)
+            default: throw reject(trimmed)
+            }
+        }
+    }
+
+    /// Checks a value that did not come from text (a scenario's computed power, a stored setting).
+    public func validate(_ value: Value) throws(WriteValidationError) {
+        switch (kind, value) {
+        case let (.number(range, decimals), .float(number)):
+            let display = Self.format(Double(number), decimals: decimals + 3)
+            guard number.isFinite else { throw WriteValidationError(name: name, accepted: accepted, got: display, reason: "not a finite number") }
+            guard range.contains(Double(number)) else { throw reject(display) }
+        case let (.choice(labels), .integer(number)):
+            guard labels.contains(where: { Int64($0.value) == number }) else { throw reject("\(number)") }
+        case (.flag, .bool):
+            return
+        default:
+            throw WriteValidationError(name: name, accepted: accepted, got: "a value of another type", reason: nil)
+        }
+    }
+
+    /// Whether two values are the same setting: floats within 0.005, anything else exactly.
+    public func matches(_ lhs: Value, _ rhs: Value) -> Bool {
+        if case let .float(left) = lhs, case let .float(right) = rhs {
+            return abs(Double(left) - Double(right)) <= WriteRules.floatTolerance
+        }
+        return lhs == rhs
+    }
+
+    /// The value as a user would type it, with its label for choices.
+    public func describe(_ value: Value) -> String {
+        switch (kind, value) {
+        case let (.number(_, decimals), .float(number)):
+            return Self.format(Double(number), decimals: decimals)
+        case let (.choice(labels), .integer(number)):
+            let label = labels.first { Int64($0.value) == number }?.label
+            return label.map { "\(number) (\($0))" } ?? "\(number)"
+        case let (_, .bool(flag)):
+            return flag ? "true" : "false"
+        default:
+            return ValueText.describe(value)
+        }
+    }
+
+    private func reject(_ got: String, reason: String? = nil) -> WriteValidationError {
+        WriteValidationError(name: name, accepted: accepted, got: got.isEmpty ? "nothing" : got, reason: reason)
+    }
+
+    private func parseNumber(_ text: String, decimals: Int) throws(WriteValidationError) -> Double {
+        let lowered = text.lowercased()
+        if ["nan", "+nan", "-nan"].contains(lowered) {
+            throw reject(text, reason: "NaN is not a number it can take")
+        }
+        if ["inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"].contains(lowered) {
+            throw reject(text, reason: "infinity is not a number it can take")
+        }
+        var body = Substring(text)
+        if body.first == "-" || body.first == "+" { body = body.dropFirst() }
+        let parts = body.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let digitsOnly = { (part: Substring) in part.allSatisfy { $0.isASCII && $0.isNumber } }
+        guard !parts[0].isEmpty, parts.allSatisfy({ !$0.isEmpty && digitsOnly($0) }), let number = Double(text) else {
+            throw reject(text, reason: "not a number")
+        }
+        if parts.count == 2 && parts[1].count > decimals {
+            throw reject(text, reason: decimals == 0 ? "a whole number is needed" : "too many decimals")
+        }
+        return number
+    }
+
+    /// `value` with exactly `decimals` digits after the point.
+    static func format(_ value: Double, decimals: Int) -> String {
+        guard value.isFinite else { return "\(value)" }
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        let whole = Int64(scaled / scale)
+        var text = (value < 0 && scaled != 0 ? "-" : "") + "\(whole)"
+        if decimals > 0 {
+            let fraction = Int64(scaled - Double(whole) * scale)
+            let digits = "\(fraction)"
+            text += "." + String(repeating: "0", count: decimals - digits.count) + digits
+        }
+        return text
+    }
+}
+
+/// A value that a writable parameter does not accept.
+public struct WriteValidationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The parameter.
+    public let name: String
+    /// What it accepts, in words.
+    public let accepted: String
+    /// What was given.
+    public let got: String
+    /// Why, when the range alone does not say it (too many decimals, NaN, not a number).
+    public let reason: String?
+
+    public var description: String {
+        "\(name) accepts \(accepted); got \(got)" + (reason.map { " (\($0))" } ?? "")
+    }
+}
+
+extension String {
+    /// The text without leading and trailing spaces, tabs and newlines.
+    func trimmingSpaces() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
+    }
+}
