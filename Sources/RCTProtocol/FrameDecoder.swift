@@ -61,14 +61,14 @@ public struct FrameDecoder: Sendable {
                 start = found
             }
             if found == end {
-                return flushPending()
+                return flushPending(atEnd: true)
             }
             let step = CRC16.table.withUnsafeBufferPointer { table in
                 buffer.withUnsafeBufferPointer { raw in
                     parse(raw, at: found, table: table)
                 }
             }
-            if case .needMore = step { return flushPending() }
+            if case .needMore = step { return flushPending(atEnd: true) }
             if case .noise = step {
                 noteSkipped(from: found, to: found + 1)
                 start = found + 1
@@ -86,11 +86,12 @@ public struct FrameDecoder: Sendable {
                 start = wireEnd
                 return .event(.extensionFrame(offset: offset))
             case let .interrupted(at):
-                start = at
-                return .event(.interrupted(offset: offset, count: at - found))
+                // A start byte hidden behind an escape in the dropped bytes may begin an intact frame.
+                start = nextStartByte(after: found, before: at)
+                return .event(.interrupted(offset: offset, count: start - found))
             case .incomplete:
-                start = end
-                return .event(.incomplete(offset: offset, count: end - found))
+                start = nextStartByte(after: found, before: end)
+                return .event(.incomplete(offset: offset, count: start - found))
             case let .crcMismatch(wireEnd, command):
                 start = found + 1
                 return .event(.crcMismatch(offset: offset, wireLength: wireEnd - found, command: command))
@@ -208,7 +209,10 @@ public struct FrameDecoder: Sendable {
         guard UInt16(high) << 8 | UInt16(low) == crc else {
             if command.isLong {
                 var scan = reader.index
-                while scan < raw.count && raw[scan] != FrameByte.start { scan += 1 }
+                while scan < raw.count && raw[scan] != FrameByte.start {
+                    scan += raw[scan] == FrameByte.escape ? 2 : 1
+                }
+                scan = min(scan, raw.count)
                 if scan < raw.count || finished {
                     if let frame = recoverLong(raw, at: position, end: scan, command: command) { return frame }
                 } else if scan - position <= 2 * maximumLength + 16 {
@@ -258,6 +262,15 @@ public struct FrameDecoder: Sendable {
 
     // MARK: - Bookkeeping
 
+    /// The first start byte in the raw bytes after `position`, or `limit` if there is none.
+    private func nextStartByte(after position: Int, before limit: Int) -> Int {
+        var index = position + 1
+        while index < limit && buffer[index] != FrameByte.start { index += 1 }
+        return index
+    }
+
+    private static let skipReportThreshold = 256
+
     private static let bootloaderSignature: [UInt8] = [0x50, 0xF7, 0x05, 0xAB]
 
     private mutating func noteSkipped(from lower: Int, to upper: Int) {
@@ -285,8 +298,10 @@ public struct FrameDecoder: Sendable {
         }
     }
 
-    private mutating func flushPending() -> DecoderOutput? {
-        if let skip = pendingSkip {
+    /// Reports held diagnostics. At the end of the buffer a run of skipped bytes is held
+    /// back (it may go on in the next chunk) unless the stream is finished or the run is long.
+    private mutating func flushPending(atEnd: Bool = false) -> DecoderOutput? {
+        if let skip = pendingSkip, !atEnd || finished || skip.count >= Self.skipReportThreshold {
             pendingSkip = nil
             return .event(.skipped(offset: skip.offset, count: skip.count))
         }

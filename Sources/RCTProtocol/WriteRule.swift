@@ -55,6 +55,8 @@ public struct WriteRule: Sendable, Hashable {
     }
 
     /// Reads user text into a value this parameter accepts, or says exactly what is wrong.
+    ///
+    /// Enum labels match case-insensitively, in full or by a unique prefix of at least three letters.
     public func parse(_ text: String) throws(WriteValidationError) -> Value {
         let trimmed = text.trimmingSpaces()
         switch kind {
@@ -72,7 +74,7 @@ public struct WriteRule: Sendable, Hashable {
                 return .integer(Int64(exact.value))
             }
             let prefixed = labels.filter { $0.label.lowercased().hasPrefix(lowered) }
-            guard !lowered.isEmpty, prefixed.count == 1 else { throw reject(trimmed) }
+            guard lowered.count >= 3, prefixed.count == 1 else { throw reject(trimmed) }
             return .integer(Int64(prefixed[0].value))
         case .flag:
             switch trimmed.lowercased() {

@@ -1,0 +1,106 @@
+import Testing
+@testable import RCTProtocol
+
+@Suite("Object registry")
+struct RegistryTests {
+    let registry = Registry.standard
+
+    @Test("Holds the whole vendor table with unique names and ids")
+    func completeness() {
+        #expect(registry.objects.count == 895)
+        #expect(Set(registry.objects.map(\.name)).count == 895)
+        #expect(Set(registry.objects.map(\.id)).count == 895)
+        #expect(registry.objects.filter { $0.responseType == .timeseries }.count == 44)
+    }
+
+    @Test("Lookup by name, by hex id and by decimal id finds the same object")
+    func lookups() throws {
+        let byName = try registry.resolve("power_mng.soc_strategy")
+        #expect(byName.id == ObjectID(0xF168B748))
+        #expect(try registry.resolve("0xF168B748") == byName)
+        #expect(try registry.resolve("0xf168b748") == byName)
+        #expect(try registry.resolve("4050171720") == byName)
+        #expect(byName.label(for: 2) == "External")
+        #expect(try registry.resolve("Battery.SOC").name == "battery.soc")
+    }
+
+    @Test("An unknown id resolves to a raw object; an unknown name suggests close names")
+    func unknowns() throws {
+        let raw = try registry.resolve("0x00000001")
+        #expect(raw.responseType == .unknown)
+        let error = #expect(throws: LookupError.self) { try registry.resolve("battery.sco") }
+        #expect(error?.suggestions.first == "battery.soc")
+        #expect(error?.description.contains("did you mean 'battery.soc'") == true)
+        let none = #expect(throws: LookupError.self) { try registry.resolve("zzzzzzzzzzzzzzzz") }
+        #expect(none?.suggestions == [])
+    }
+
+    @Test("Prefix and pattern searches")
+    func searches() {
+        #expect(registry.objects(withPrefix: "power_mng.soc_").count == 7)
+        #expect(registry.objects(matching: "soc_strategy").map(\.name) == ["power_mng.soc_strategy"])
+        #expect(registry.objects(matching: "logger.*_log_ts").count == 44)
+    }
+
+    @Test("The object table rejects duplicates and malformed lines")
+    func loaderChecks() {
+        #expect(throws: RegistryError.duplicateID(ObjectID(1), line: 2)) {
+            try Registry(table: "0x1\ta\tfloat\tfloat\n0x1\tb\tfloat\tfloat")
+        }
+        #expect(throws: RegistryError.duplicateName("a", line: 2)) {
+            try Registry(table: "0x1\ta\tfloat\tfloat\n0x2\ta\tfloat\tfloat")
+        }
+        #expect(throws: RegistryError.self) { try Registry(table: "0x1\ta\tdouble\tfloat") }
+        #expect(throws: RegistryError.self) { try Registry(table: "zz\ta\tfloat\tfloat") }
+        #expect(throws: RegistryError.self) { try Registry(table: "0x1\ta\tenum\tenum\t\tone=1") }
+    }
+
+    @Test("Every write rule matches its registry entry")
+    func writeRulesAgreeWithRegistry() throws {
+        for rule in WriteRules.all {
+            let object = try #require(registry.object(named: rule.name))
+            #expect(object.id == rule.id, "\(rule.name)")
+            #expect(object.requestType == rule.type, "\(rule.name)")
+        }
+    }
+
+    @Test("The generated Swift table is in sync with Registry/*.tsv")
+    func generatedInSync() throws {
+        let root = packageRoot()
+        #expect(try readText(root + "/Registry/objects.tsv") == objectTableText + "\n")
+        #expect(try readText(root + "/Registry/descriptions.tsv") == objectDescriptionsText + "\n")
+    }
+
+    @Test("Every description names a known object")
+    func descriptionsMatchObjects() throws {
+        let text = try readText(packageRoot() + "/Registry/descriptions.tsv")
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let name = String(line.split(separator: "\t")[0])
+            #expect(registry.object(named: name)?.summary != nil, "\(name)")
+        }
+    }
+}
+
+func packageRoot(file: String = #filePath) -> String {
+    var parts = file.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/")
+}
+
+func readText(_ path: String) throws -> String {
+    struct Unreadable: Error { let path: String }
+    guard let file = fopen(path, "r") else { throw Unreadable(path: path) }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = fread(&buffer, 1, buffer.count, file)
+        if count <= 0 { break }
+        bytes += buffer[..<count]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

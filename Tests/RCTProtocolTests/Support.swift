@@ -1,0 +1,61 @@
+import RCTProtocol
+
+/// A seeded generator, so every random test can be replayed from its seed.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Feeds `chunks` to a fresh decoder, ends the stream and returns everything it produced.
+func decodeAll(_ chunks: [[UInt8]], maximumLength: Int = FrameDecoder.defaultMaximumLength) -> [DecoderOutput] {
+    var decoder = FrameDecoder(maximumLength: maximumLength)
+    var out: [DecoderOutput] = []
+    for chunk in chunks {
+        decoder.append(chunk)
+        while let item = decoder.next() { out.append(item) }
+    }
+    decoder.finish()
+    while let item = decoder.next() { out.append(item) }
+    return out
+}
+
+/// The frames among decoder outputs.
+func frames(_ outputs: [DecoderOutput]) -> [Frame] {
+    outputs.compactMap { if case let .frame(decoded) = $0 { decoded.frame } else { nil } }
+}
+
+/// The events among decoder outputs.
+func events(_ outputs: [DecoderOutput]) -> [DecoderEvent] {
+    outputs.compactMap { if case let .event(event) = $0 { event } else { nil } }
+}
+
+/// A random frame of any command, with a payload that fits it.
+func randomFrame(using rng: inout SplitMix64, maxPayload: Int = 40) -> Frame {
+    let command = Command.allCases.randomElement(using: &rng)!
+    let size = Int.random(in: 0...min(maxPayload, Frame.maximumPayload(for: command)), using: &rng)
+    // Bias towards the bytes with a meaning on the wire, so escaping is exercised.
+    let payload = (0..<size).map { _ -> UInt8 in
+        Bool.random(using: &rng) ? [0x2B, 0x2D, 0x00][Int.random(in: 0...2, using: &rng)] : UInt8.random(in: 0...255, using: &rng)
+    }
+    return Frame(command: command, objectID: ObjectID(UInt32.random(in: 0...UInt32.max, using: &rng)),
+                 payload: payload, address: UInt32.random(in: 0...UInt32.max, using: &rng))
+}
+
+/// `bytes` cut at random places into chunks of 1 to `maximum` bytes.
+func randomSplit(_ bytes: [UInt8], using rng: inout SplitMix64, maximum: Int = 17) -> [[UInt8]] {
+    var chunks: [[UInt8]] = []
+    var index = 0
+    while index < bytes.count {
+        let size = Int.random(in: 1...maximum, using: &rng)
+        chunks.append(Array(bytes[index..<min(bytes.count, index + size)]))
+        index += size
+    }
+    return chunks
+}
