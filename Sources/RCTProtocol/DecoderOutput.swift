@@ -8,6 +8,14 @@ public struct DecodedFrame: Sendable, Hashable {
     public var wireLength: Int
     /// The LEN field as received, when it was wrong and the end was found by the checksum instead.
     public var declaredLength: Int?
+
+    /// A frame seen at `offset`; `declaredLength` only when LEN was wrong.
+    public init(frame: Frame, offset: Int, wireLength: Int, declaredLength: Int? = nil) {
+        self.frame = frame
+        self.offset = offset
+        self.wireLength = wireLength
+        self.declaredLength = declaredLength
+    }
 }
 
 /// Something the decoder noticed between or instead of frames: the raw material for frame dumps.

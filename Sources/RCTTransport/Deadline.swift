@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A point in monotonic time by which a wait must end.
+public struct Deadline: Sendable, Comparable {
+    /// Nanoseconds on the monotonic clock.
+    public let nanoseconds: Int64
+
+    /// The current monotonic time.
+    public static var now: Deadline {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Deadline(nanoseconds: Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec))
+    }
+
+    /// The deadline `seconds` from now.
+    public static func after(seconds: Double) -> Deadline {
+        now.adding(seconds: seconds)
+    }
+
+    /// This deadline moved by `seconds`.
+    public func adding(seconds: Double) -> Deadline {
+        Deadline(nanoseconds: nanoseconds + Int64((seconds * 1e9).rounded()))
+    }
+
+    /// Seconds left until the deadline, never negative.
+    public var remainingSeconds: Double {
+        max(0, Double(nanoseconds - Deadline.now.nanoseconds) / 1e9)
+    }
+
+    /// Milliseconds left, rounded up and capped at `cap`, for poll(2).
+    public func pollTimeout(cap: Int32 = 100) -> Int32 {
+        let remaining = nanoseconds - Deadline.now.nanoseconds
+        if remaining <= 0 { return 0 }
+        return Int32(min(Int64(cap), (remaining + 999_999) / 1_000_000))
+    }
+
+    /// Whether the deadline has passed.
+    public var hasPassed: Bool { Deadline.now.nanoseconds >= nanoseconds }
+
+    public static func < (lhs: Deadline, rhs: Deadline) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+}

@@ -1,0 +1,24 @@
+import RCTProtocol
+
+/// One entry of a raw-frame trace: bytes that crossed the link and what they decode to.
+public struct TraceEntry: Sendable {
+    /// Which way the bytes went.
+    public enum Direction: String, Sendable {
+        /// From us to the device.
+        case sent
+        /// From the device (or the bridge) to us.
+        case received
+    }
+
+    /// Seconds since the client started.
+    public let time: Double
+    /// Which way the bytes went.
+    public let direction: Direction
+    /// The bytes exactly as they crossed the link.
+    public let bytes: [UInt8]
+    /// The frames and diagnostics decoded from them, in stream order.
+    public let decoded: [DecoderOutput]
+}
+
+/// Receives trace entries as they happen.
+public typealias TraceHandler = (TraceEntry) -> Void
