@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "rct", targets: ["rct"]),
         .library(name: "RCTProtocol", targets: ["RCTProtocol"]),
         .library(name: "RCTTransport", targets: ["RCTTransport"]),
+        .library(name: "RCTControl", targets: ["RCTControl"]),
         .library(name: "RCTSimulator", targets: ["RCTSimulator"]),
     ],
     dependencies: [
@@ -28,16 +29,17 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        .target(name: "RCTControl", dependencies: ["RCTProtocol", "RCTTransport"]),
         .target(name: "RCTSimulator", dependencies: ["RCTProtocol", "RCTTransport"]),
         .executableTarget(
             name: "rct",
             dependencies: [
-                "RCTProtocol", "RCTTransport", "RCTSimulator",
+                "RCTProtocol", "RCTTransport", "RCTControl", "RCTSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "RCTProtocolTests", dependencies: ["RCTProtocol"]),
-        .testTarget(name: "RCTTransportTests", dependencies: ["RCTTransport", "RCTSimulator"]),
+        .testTarget(name: "RCTProtocolTests", dependencies: ["RCTProtocol", "RCTSimulator"]),
+        .testTarget(name: "RCTTransportTests", dependencies: ["RCTTransport", "RCTControl", "RCTSimulator"]),
         .testTarget(name: "RCTCommandTests", dependencies: ["rct", "RCTProtocol", "RCTSimulator"]),
     ],
     swiftLanguageModes: [.v6]

@@ -18,6 +18,14 @@ public struct TraceEntry: Sendable {
     public let bytes: [UInt8]
     /// The frames and diagnostics decoded from them, in stream order.
     public let decoded: [DecoderOutput]
+
+    /// An entry; the client makes these, and tools that read a link themselves.
+    public init(time: Double, direction: Direction, bytes: [UInt8], decoded: [DecoderOutput]) {
+        self.time = time
+        self.direction = direction
+        self.bytes = bytes
+        self.decoded = decoded
+    }
 }
 
 /// Receives trace entries as they happen.

@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writing to standard output and standard error with write(2), line by line.
+enum Console {
+    /// Prints a line on standard output.
+    static func out(_ line: String) {
+        write(line + "\n", to: STDOUT_FILENO)
+    }
+
+    /// Prints a line on standard error.
+    static func error(_ line: String) {
+        write(line + "\n", to: STDERR_FILENO)
+    }
+
+    /// Writes all of `text` to a descriptor; a closed pipe ends the output quietly.
+    static func write(_ text: String, to descriptor: Int32) {
+        var text = text
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written <= 0 {
+                    if written < 0 && errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
+    }
+}
+
+/// Collects output lines and writes them in large blocks, for dumps of millions of lines.
+struct OutputBuffer {
+    private var pending = ""
+
+    /// Adds a line; writes when enough has gathered.
+    mutating func line(_ text: String) {
+        pending += text
+        pending += "\n"
+        if pending.utf8.count >= 1 << 16 { flush() }
+    }
+
+    /// Writes everything gathered.
+    mutating func flush() {
+        guard !pending.isEmpty else { return }
+        Console.write(pending, to: STDOUT_FILENO)
+        pending.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Reads a file or standard input in chunks, with read(2).
+struct InputFile: ~Copyable {
+    private let descriptor: Int32
+    /// What the input is, for messages.
+    let name: String
+
+    /// Opens `path`, or standard input for nil or `-`.
+    init(path: String?) throws {
+        if let path, path != "-" {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                throw Failure("cannot open \(path): \(String(cString: strerror(errno)))", status: .badInput)
+            }
+            descriptor = fd
+            name = path
+        } else {
+            descriptor = STDIN_FILENO
+            name = "standard input"
+        }
+    }
+
+    deinit { if descriptor != STDIN_FILENO { close(descriptor) } }
+
+    /// The next chunk; empty at the end.
+    func read(upTo count: Int) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        while true {
+            let got = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, count) }
+            if got >= 0 { return Array(buffer[..<got]) }
+            if errno == EINTR { continue }
+            throw Failure("cannot read \(name): \(String(cString: strerror(errno)))", status: .badInput)
+        }
+    }
+}

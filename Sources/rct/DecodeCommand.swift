@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import RCTProtocol
+
+struct DecodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode",
+        abstract: "Decode a captured byte stream offline.",
+        discussion: "Reads raw bytes (or hex text with --hex) from FILE or standard input and prints one line per frame and per diagnostic. It streams: memory stays constant on captures of any size.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: ArgumentHelp("The capture; - or nothing for standard input.", valueName: "file"), completion: .file())
+    var file: String?
+
+    @Flag(help: "The input is hex text (pairs of digits, any spacing).")
+    var hex = false
+
+    @Flag(help: "Print only the totals.")
+    var summary = false
+
+    func run() throws {
+        try reportingFailures {
+            let input = try InputFile(path: file)
+            var writer = DumpWriter(json: connection.json)
+            var hexParser = StreamingHexParser()
+            var output = OutputBuffer()
+            let json = connection.json, quiet = summary
+            let emit: (DumpLine) -> Void = { line in
+                if !quiet { output.line(json ? line.json.text : line.text) }
+            }
+            while true {
+                let chunk = try input.read(upTo: 1 << 16)
+                if chunk.isEmpty { break }
+                writer.feed(hex ? try hexParser.feed(chunk) : chunk, emit: emit)
+            }
+            if hex { writer.feed(try hexParser.finish(), emit: emit) }
+            writer.finish(emit: emit)
+            if summary {
+                output.line(json ? writer.summary.json.text : writer.summary.text)
+            }
+            output.flush()
+            return .success
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import RCTProtocol
+
+/// One line of a frame dump, as text and as JSON: the shared format of decode, monitor and --trace.
+struct DumpLine {
+    let text: String
+    let json: JSON
+    let isFrame: Bool
+    let crcError: Bool
+}
+
+/// Formats frames and decoder diagnostics.
+enum FrameDump {
+    static let registry = Registry.standard
+
+    /// The line for one decoder output; `raw` is the frame's bytes as they were on the wire, if known.
+    static func describe(_ output: DecoderOutput, raw: [UInt8]?) -> DumpLine {
+        switch output {
+        case let .frame(decoded):
+            return describe(decoded, raw: raw)
+        case let .event(event):
+            let (kind, detail, extra): (String, String, [(String, JSON)]) = switch event {
+            case let .skipped(_, count): ("skipped", "skipped \(count) byte\(count == 1 ? "" : "s") of noise", [("count", .int(count))])
+            case let .interrupted(_, count): ("interrupted", "frame cut off by a new start byte (\(count) bytes dropped)", [("count", .int(count))])
+            case let .incomplete(_, count): ("incomplete", "stream ends inside a frame (\(count) bytes dropped)", [("count", .int(count))])
+            case let .crcMismatch(_, length, command): ("crc_mismatch", "CRC mismatch in a \(command) frame of \(length) bytes", [("command", .string(command.description)), ("length", .int(length))])
+            case let .oversize(_, declared): ("oversize", "frame declares LEN \(declared), above the maximum; skipped its start byte", [("declared_length", .int(declared))])
+            case .extensionFrame: ("extension", "EXTENSION frame (vendor app connect)", [])
+            case .bootloader: ("bootloader", "BOOTLOADER signature 50 F7 05 AB: the device is stuck after a failed update", [])
+            }
+            var members: [(String, JSON)] = [("offset", .int(event.offset)), ("event", .string(kind))]
+            if case .crcMismatch = event { members.append(("crc_ok", .bool(false))) }
+            members += extra
+            if let raw { members.append(("raw", .string(HexText.format(raw, separator: "")))) }
+            return DumpLine(text: "\(offset(event.offset))  \(detail)", json: .object(members), isFrame: false,
+                            crcError: { if case .crcMismatch = event { true } else { false } }())
+        }
+    }
+
+    private static func describe(_ decoded: DecodedFrame, raw: [UInt8]?) -> DumpLine {
+        let frame = decoded.frame
+        let object = registry.object(id: frame.objectID)
+        let name = object?.name ?? "(unknown object)"
+        var valueText = ""
+        var value: JSON = .null
+        var problem: String?
+        if !frame.payload.isEmpty {
+            let type = frame.command.isResponse ? (object?.responseType ?? .unknown) : (object?.requestType ?? .unknown)
+            do {
+                let decodedValue = try ValueCodec.decode(frame.payload, as: type)
+                value = JSONValue.of(decodedValue)
+                valueText = " = " + OutputText.value(decodedValue, of: object)
+            } catch {
+                problem = error.description
+                valueText = " [\(HexText.format(frame.payload))] (\(error.description))"
+            }
+        }
+        var members: [(String, JSON)] = [
+            ("offset", .int(decoded.offset)), ("command", .string(frame.command.description)),
+            ("id", .string(frame.objectID.description)), ("name", object.map { .string($0.name) } ?? .null),
+            ("crc_ok", .bool(true)), ("value", value),
+        ]
+        if frame.command.isPlant { members.append(("address", .int(frame.address))) }
+        if let problem { members.append(("error", .string(problem))) }
+        if let declared = decoded.declaredLength { members.append(("declared_length", .int(declared))) }
+        members.append(("raw", raw.map { .string(HexText.format($0, separator: "")) } ?? .null))
+        let lengthNote = decoded.declaredLength.map { " (LEN said \($0), corrected)" } ?? ""
+        let address = frame.command.isPlant ? " @\(frame.address)" : ""
+        let text = "\(offset(decoded.offset))  \(pad(frame.command.description, 13)) \(frame.objectID)\(address) \(name)\(valueText)  crc ok\(lengthNote)"
+        return DumpLine(text: text, json: .object(members), isFrame: true, crcError: false)
+    }
+
+    /// A stream offset as eight hex digits.
+    static func offset(_ value: Int) -> String {
+        let text = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 8 - text.count)) + text
+    }
+
+    /// Seconds with millisecond precision, e.g. `12.034`.
+    static func seconds(_ value: Double) -> String {
+        let millis = Int((value * 1000).rounded())
+        let fraction = "\(millis % 1000)"
+        return "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+
+    private static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+}

@@ -1,0 +1,154 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RCTSimulator
+import RCTTransport
+
+/// Which link to use, from the options, the environment, the config file or discovery.
+struct LinkPlan {
+    /// A serial port to try first.
+    var device: String?
+    /// A TCP endpoint, alone or as the fallback of the serial port.
+    var endpoint: Endpoint?
+    /// The built-in simulator.
+    var simulator = false
+    /// Serial settings.
+    var settings: SerialSettings
+    /// Where the plan came from, for verbose output.
+    var origin: String
+
+    /// Picks the link as the README documents: options, then RCT_DEVICE/RCT_HOST, then
+    /// the config file, then exactly one discovered USB serial adapter.
+    static func choose(_ options: ConnectionOptions) throws -> LinkPlan {
+        var settings = options.serialSettings
+        if options.simulator {
+            return LinkPlan(simulator: true, settings: settings, origin: "--simulator")
+        }
+        if options.device != nil || options.host != nil {
+            return LinkPlan(device: options.device, endpoint: try options.host.map { try endpoint($0, options.port) },
+                            settings: settings, origin: "command line")
+        }
+        var tried: [String] = []
+        let environment = (device: getenv("RCT_DEVICE").map { String(cString: $0) },
+                           host: getenv("RCT_HOST").map { String(cString: $0) })
+        if environment.device?.isEmpty == false || environment.host?.isEmpty == false {
+            let device = environment.device.flatMap { $0.isEmpty ? nil : $0 }
+            let host = environment.host.flatMap { $0.isEmpty ? nil : $0 }
+            return LinkPlan(device: device, endpoint: try host.map { try endpoint($0, options.port) },
+                            settings: settings, origin: "RCT_DEVICE/RCT_HOST")
+        }
+        tried.append("--device/--host (not given)")
+        tried.append("RCT_DEVICE/RCT_HOST (not set)")
+        let configPath = ConfigFile.path
+        if let config = try ConfigFile.load(from: configPath) {
+            if config.device != nil || config.host != nil {
+                if options.baud == nil, let baud = config.baud { settings.baudRate = baud }
+                if options.parity == nil, let parity = config.parity { settings.parity = parity }
+                return LinkPlan(device: config.device,
+                                endpoint: try config.host.map { try endpoint($0, options.port ?? config.port) },
+                                settings: settings, origin: configPath)
+            }
+            tried.append("\(configPath) (names no device or host)")
+        } else {
+            tried.append("\(configPath) (absent)")
+        }
+        let ports = (try? SerialPortDiscovery.discover()) ?? []
+        let adapters = ports.filter(\.isUSB)
+        if adapters.count == 1 {
+            return LinkPlan(device: adapters[0].path, settings: settings, origin: "the only USB serial adapter found")
+        }
+        let found = ports.isEmpty ? "no serial ports found"
+            : "ports found: " + ports.map(\.path).joined(separator: ", ")
+        let adapterNote = adapters.isEmpty ? "no USB serial adapter" : "\(adapters.count) USB serial adapters, so none was picked"
+        throw Failure("no link to an inverter: tried \(tried.joined(separator: ", ")), \(adapterNote); \(found). Use --device, --host or --simulator",
+                      status: .unavailable)
+    }
+
+    private static func endpoint(_ text: String, _ port: UInt16?) throws -> Endpoint {
+        try Endpoint(parsing: text, defaultPort: port ?? Endpoint.defaultPort)
+    }
+
+    /// Opens the first link of the plan; a serial port that cannot be opened falls back
+    /// to TCP when the plan has an endpoint, with a notice on stderr.
+    func open(timeout: Double, verbose: Bool) throws -> any Transport {
+        if simulator { return SimulatorTransport() }
+        if let device {
+            do {
+                let port = try SerialPort(path: device, settings: settings)
+                if verbose { Console.error("rct: using \(port.label) (\(origin))") }
+                return port
+            } catch {
+                guard let endpoint else { throw error }
+                Console.error("rct: notice: \(error.description); trying \(endpoint) instead")
+                return try TCPConnection(to: endpoint, timeout: timeout)
+            }
+        }
+        guard let endpoint else { throw Failure("no link given", status: .badInput) }
+        let connection = try TCPConnection(to: endpoint, timeout: timeout)
+        if verbose { Console.error("rct: using \(connection.label) (\(origin))") }
+        return connection
+    }
+}
+
+/// `~/.config/rct/config`: `key = value` lines for device, host, port, baud and parity.
+struct ConfigFile {
+    var device: String?
+    var host: String?
+    var port: UInt16?
+    var baud: Int?
+    var parity: SerialSettings.Parity?
+
+    /// `$XDG_CONFIG_HOME/rct/config`, or `~/.config/rct/config`.
+    static var path: String {
+        if let xdg = getenv("XDG_CONFIG_HOME").map({ String(cString: $0) }), !xdg.isEmpty {
+            return xdg + "/rct/config"
+        }
+        let home = getenv("HOME").map { String(cString: $0) } ?? ""
+        return home + "/.config/rct/config"
+    }
+
+    /// The file's settings; nil when there is no file. A malformed line is bad input.
+    static func load(from path: String) throws -> ConfigFile? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var text: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while text.count < 65536 {
+            let count = fread(&buffer, 1, buffer.count, file)
+            if count <= 0 { break }
+            text += buffer[..<count]
+        }
+        var config = ConfigFile()
+        for (number, rawLine) in String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            let trimmed = line.trimmingCharacters(in: " \t\r")
+            if trimmed.isEmpty { continue }
+            let parts = trimmed.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t") }
+            let bad = Failure("\(path) line \(number + 1): expected 'key = value' with key device, host, port, baud or parity", status: .badInput)
+            guard parts.count == 2, !parts[1].isEmpty else { throw bad }
+            switch parts[0] {
+            case "device": config.device = parts[1]
+            case "host": config.host = parts[1]
+            case "port":
+                guard let port = UInt16(parts[1]), port > 0 else { throw bad }
+                config.port = port
+            case "baud":
+                guard let baud = Int(parts[1]) else { throw bad }
+                config.baud = baud
+            case "parity":
+                guard let parity = SerialSettings.Parity(rawValue: parts[1]) else { throw bad }
+                config.parity = parity
+            default: throw bad
+            }
+        }
+        return config
+    }
+}
+
+extension StringProtocol {
+    /// The text without the given characters at either end.
+    func trimmingCharacters(in set: String) -> String {
+        let strip = Set(set)
+        return String(drop(while: strip.contains).reversed().drop(while: strip.contains).reversed())
+    }
+}

@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import RCTProtocol
+import RCTTransport
+
+struct MonitorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "monitor",
+        abstract: "Listen passively and print every frame as it arrives.",
+        discussion: "Sends nothing. Lines have the format of 'rct decode', prefixed with the time. --save keeps the raw bytes for 'rct decode' or a bug report.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: ArgumentHelp("Also write the raw bytes to this file.", valueName: "file"), completion: .file())
+    var save: String?
+
+    @Option(help: ArgumentHelp("Stop after this many seconds (default: until Ctrl-C).", valueName: "seconds"))
+    var duration: Double?
+
+    func validate() throws {
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be more than 0 seconds") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            var capture: Int32 = -1
+            if let save {
+                capture = open(save, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                guard capture >= 0 else {
+                    throw Failure("cannot write \(save): \(String(cString: strerror(errno)))", status: .badInput)
+                }
+            }
+            defer { if capture >= 0 { close(capture) } }
+            let session = try Session(connection)
+            let started = Deadline.now
+            let end = duration.map { started.adding(seconds: $0) } ?? started.adding(seconds: 10 * 365 * 86400)
+            var writer = DumpWriter(json: connection.json)
+            let json = connection.json
+            let emit: (DumpLine) -> Void = { line in
+                let time = FrameDump.seconds(Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9)
+                if json {
+                    guard case let .object(members) = line.json else { return }
+                    Console.out(JSON.object([("time", .number(time))] + members).text)
+                } else {
+                    Console.out("\(time)  \(line.text)")
+                }
+            }
+            let transport = session.client.transport
+            do {
+                while !end.hasPassed {
+                    if let signal = Interruption.signal { throw ClientError.interrupted(signal: signal) }
+                    let bytes = try transport.receive(deadline: min(end, .after(seconds: 0.1)))
+                    guard !bytes.isEmpty else { continue }
+                    if capture >= 0 { _ = bytes.withUnsafeBytes { write(capture, $0.baseAddress, $0.count) } }
+                    if connection.trace { Session.printTrace(TraceEntry(time: 0, direction: .received, bytes: bytes, decoded: [])) }
+                    writer.feed(bytes, emit: emit)
+                }
+            } catch ClientError.interrupted {
+                // Ctrl-C is the normal way to end a monitor.
+            }
+            writer.finish(emit: emit)
+            Console.error("rct: \(writer.summary.text)")
+            return .success
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import RCTProtocol
+
+/// Values as people read them, and as JSON.
+enum OutputText {
+    /// A value with its enum label and unit, e.g. `2 (External)` or `0.55 %`.
+    static func value(_ value: Value, of object: ObjectInfo?) -> String {
+        var text = ValueText.describe(value)
+        if case let .integer(number) = value, let label = object?.label(for: number) {
+            text += " (\(label))"
+        }
+        if case .timeseries(let series) = value {
+            text = series.samples.map { "\(ValueText.timestamp($0.time))=\($0.value)" }.joined(separator: " ")
+            if text.isEmpty { text = "(no samples)" }
+        }
+        if let unit = object?.unit, !unit.isEmpty, value.numericValue != nil || isSeries(value) {
+            text += " \(unit)"
+        }
+        return text
+    }
+
+    private static func isSeries(_ value: Value) -> Bool {
+        if case .timeseries = value { true } else { false }
+    }
+}
+
+/// JSON renderings of values.
+enum JSONValue {
+    static func of(_ value: Value) -> JSON {
+        switch value {
+        case let .bool(flag): .bool(flag)
+        case let .integer(number): .int(number)
+        case let .float(number): .float(number)
+        case let .string(text): .string(text)
+        case let .timeseries(series):
+            .object([("requested", .string(ValueText.timestamp(series.requestedTime))),
+                     ("samples", .array(series.samples.map {
+                         .object([("time", .string(ValueText.timestamp($0.time))), ("value", .float($0.value))])
+                     }))])
+        case let .eventTable(table):
+            .object([("requested", .string(ValueText.timestamp(table.requestedTime))),
+                     ("events", .array(table.events.map { event in
+                         var members: [(String, JSON)] = [("type", .int(event.type)), ("time", .string(ValueText.timestamp(event.time)))]
+                         if event.isParameterChange, event.elements.count == 3 {
+                             let id = ObjectID(event.elements[0])
+                             members += [("id", .string(id.description)),
+                                         ("name", .optional(Registry.standard.object(id: id)?.name)),
+                                         ("old_raw", .int(event.elements[1])), ("new_raw", .int(event.elements[2]))]
+                         } else {
+                             members.append(("elements", .array(event.elements.map { .int($0) })))
+                         }
+                         return .object(members)
+                     }))])
+        case let .batteryCells(cells):
+            .array(cells.map { .object([("temperature", .int($0.temperature)), ("millivolts", .int($0.millivolts)), ("status", .int($0.status))]) })
+        case let .batteryStatistics(stats):
+            .object([("voltage_min", extreme(stats.minimumVoltage)), ("voltage_max", extreme(stats.maximumVoltage)),
+                     ("temperature_min", extreme(stats.minimumTemperature)), ("temperature_max", extreme(stats.maximumTemperature))])
+        case let .batteryResistance(cells):
+            .array(cells.map { .double($0) })
+        case let .bytes(bytes):
+            .string(HexText.format(bytes, separator: ""))
+        }
+    }
+
+    private static func extreme(_ value: BatteryStatistics.Extreme) -> JSON {
+        .object([("cell", .int(value.cell)), ("time", value.time.map { .string(ValueText.timestamp($0)) } ?? .null),
+                 ("value", .float(value.value))])
+    }
+}

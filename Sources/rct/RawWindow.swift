@@ -1,0 +1,85 @@
+import RCTProtocol
+
+/// The recent bytes of a stream, so a dump can show each frame's raw bytes in constant memory.
+struct RawWindow {
+    private var bytes: [UInt8] = []
+    private var base = 0
+
+    /// Adds the next chunk of the stream.
+    mutating func append(_ chunk: [UInt8]) {
+        bytes += chunk
+    }
+
+    /// The bytes at stream `offset`, if still held.
+    func slice(offset: Int, count: Int) -> [UInt8]? {
+        let start = offset - base
+        guard start >= 0, count >= 0, start + count <= bytes.count else { return nil }
+        return Array(bytes[start..<(start + count)])
+    }
+
+    /// Drops everything before stream `offset`.
+    mutating func discard(before offset: Int) {
+        let drop = min(bytes.count, offset - base)
+        guard drop > 0 else { return }
+        bytes.removeFirst(drop)
+        base += drop
+    }
+}
+
+/// Feeds a decoder and formats its output as a dump: shared by decode and monitor.
+struct DumpWriter {
+    let json: Bool
+    private var decoder = FrameDecoder()
+    private var window = RawWindow()
+    private(set) var frames = 0
+    private(set) var crcErrors = 0
+    private(set) var skippedBytes = 0
+    private(set) var sawBootloader = false
+
+    init(json: Bool) { self.json = json }
+
+    var bytes: Int { decoder.streamLength }
+
+    /// Decodes `chunk` and hands each dump line to `emit`, with the output it came from.
+    mutating func feed(_ chunk: [UInt8], emit: (DumpLine) -> Void) {
+        decoder.append(chunk)
+        window.append(chunk)
+        drain(emit)
+    }
+
+    /// Ends the stream and flushes what is left.
+    mutating func finish(emit: (DumpLine) -> Void) {
+        decoder.finish()
+        drain(emit)
+    }
+
+    private mutating func drain(_ emit: (DumpLine) -> Void) {
+        while let output = decoder.next() {
+            var raw: [UInt8]?
+            switch output {
+            case let .frame(decoded):
+                frames += 1
+                raw = window.slice(offset: decoded.offset, count: decoded.wireLength)
+            case let .event(event):
+                switch event {
+                case let .skipped(offset, count), let .interrupted(offset, count), let .incomplete(offset, count):
+                    skippedBytes += count
+                    raw = count <= 64 ? window.slice(offset: offset, count: count) : nil
+                case .crcMismatch: crcErrors += 1
+                case .bootloader: sawBootloader = true
+                case .oversize, .extensionFrame: break
+                }
+            }
+            emit(FrameDump.describe(output, raw: raw))
+        }
+        window.discard(before: decoder.streamLength - decoder.bufferedByteCount)
+    }
+
+    /// The totals line.
+    var summary: DumpLine {
+        let json = JSON.object([("frames", .int(frames)), ("crc_errors", .int(crcErrors)),
+                                ("skipped_bytes", .int(skippedBytes)), ("bytes", .int(bytes))])
+        return DumpLine(text: "\(frames) frames, \(crcErrors) CRC errors, \(skippedBytes) skipped bytes, \(bytes) bytes",
+                        json: json, isFrame: false, crcError: false)
+    }
+}

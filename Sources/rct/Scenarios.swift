@@ -1,0 +1,2 @@
+import ArgumentParser
+struct ChargeCommand: ParsableCommand {}; struct HoldCommand: ParsableCommand {}; struct ReserveCommand: ParsableCommand {}

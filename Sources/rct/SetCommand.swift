@@ -1,0 +1,103 @@
+import ArgumentParser
+import RCTControl
+import RCTProtocol
+import RCTTransport
+
+struct SetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Set a writable parameter, validated first and verified by reading back.",
+        discussion: """
+        The current value is read first; an equal value is not written again (unless --force). \
+        After the write the value is read back and compared (floats within 0.005). Written \
+        values live in RAM: the inverter forgets them on reboot. 'rct list --writable' shows \
+        what can be set and what each parameter accepts.
+        """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: ArgumentHelp("The parameter.", valueName: "name"), completion: .custom(Completions.writableNames))
+    var name: String
+
+    // Collected this way so that negative numbers such as -6000 are values, not options.
+    @Argument(parsing: .allUnrecognized,
+              help: ArgumentHelp("The new value: a number, an enum number or label, or true/false.", valueName: "value"))
+    var values: [String] = []
+
+    var value: String { values.first ?? "" }
+
+    @Flag(help: "Write even if the inverter already has this value.")
+    var force = false
+
+    @Flag(name: .customLong("dry-run"), help: "Print the frame that would be sent, in hex, and send nothing.")
+    var dryRun = false
+
+    func validate() throws {
+        if values.count != 1 {
+            throw ValidationError(values.isEmpty ? "give the new value after the name" : "give exactly one value; got \(values.joined(separator: " "))")
+        }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let rule = try Self.rule(for: name)
+            let parsed = try rule.parse(value)
+            if dryRun {
+                let frame = Frame(command: .write, objectID: rule.id, payload: try ValueCodec.encode(parsed, as: rule.type))
+                let bytes = try frame.encoded()
+                if connection.json {
+                    Console.out(JSON.object([("name", .string(rule.name)), ("id", .string(rule.id.description)),
+                                             ("new", JSONValue.of(parsed)), ("frame", .string(HexText.format(bytes, separator: ""))),
+                                             ("sent", .bool(false))]).text)
+                } else {
+                    Console.out("would send WRITE \(rule.name) = \(rule.describe(parsed)): \(HexText.format(bytes))")
+                }
+                return .success
+            }
+            let session = try Session(connection)
+            // The first exchange goes through the session, so a silent serial port can give way to TCP.
+            if let object = Registry.standard.object(id: rule.id) { _ = try session.read(object) }
+            let writer = ParameterWriter(client: session.client)
+            for warning in try writer.crossCheck([rule.id: parsed]) {
+                Console.error("rct: warning: \(warning)")
+            }
+            do {
+                let outcome = try writer.set(rule, to: parsed, force: force)
+                report(outcome)
+                if outcome.written {
+                    Console.error("rct: note: written to RAM only; the inverter forgets it on reboot (rct never flashes parameters)")
+                }
+                return .success
+            } catch let ControlError.verificationFailed(name, wrote, readBack) {
+                if connection.json {
+                    Console.out(JSON.object([("name", .string(rule.name)), ("id", .string(rule.id.description)),
+                                             ("old", .null), ("new", JSONValue.of(parsed)), ("written", .bool(true)),
+                                             ("verified", .bool(false)), ("read_back", .string(readBack))]).text)
+                }
+                throw ControlError.verificationFailed(name: name, wrote: wrote, readBack: readBack)
+            }
+        }
+    }
+
+    private func report(_ outcome: WriteOutcome) {
+        let rule = outcome.rule
+        if connection.json {
+            Console.out(JSON.object([("name", .string(rule.name)), ("id", .string(rule.id.description)),
+                                     ("old", JSONValue.of(outcome.old)), ("new", JSONValue.of(outcome.new)),
+                                     ("written", .bool(outcome.written)), ("verified", .bool(outcome.verified))]).text)
+        } else if outcome.written {
+            Console.out("\(rule.name): \(rule.describe(outcome.old)) -> \(rule.describe(outcome.new)), written and verified")
+        } else {
+            Console.out("\(rule.name): already \(rule.describe(outcome.old)), unchanged (nothing written)")
+        }
+    }
+
+    /// The rule for a name or id; anything not writable is bad input that names the writable ones.
+    static func rule(for name: String) throws -> WriteRule {
+        if let rule = WriteRules.rule(named: name) { return rule }
+        let object = try Registry.standard.resolve(name)
+        if let rule = WriteRules.rule(for: object.id) { return rule }
+        let names = WriteRules.all.map(\.name).joined(separator: ", ")
+        throw Failure("\(object.name) is not writable with rct; writable: \(names)", status: .badInput)
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import RCTSimulator
+import RCTTransport
+
+struct SimulatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulator",
+        abstract: "Run a simulated inverter on TCP and/or a pseudo-terminal.",
+        discussion: """
+        Serves 127.0.0.1:8899 unless --listen says otherwise; with --pty alone it serves only the \
+        pseudo-terminal. Answers READ for every object, applies valid writes to the writable \
+        parameters, does not acknowledge writes (like current firmware) unless --ack-writes. Under \
+        strategy External, battery_power_extern moves the state of charge. Stop with Ctrl-C.
+        """)
+
+    @Option(help: ArgumentHelp("Address to accept TCP clients on (default 127.0.0.1:8899).", valueName: "host:port"))
+    var listen: String?
+
+    @Flag(help: "Serve on a pseudo-terminal and print its path.")
+    var pty = false
+
+    @Option(help: ArgumentHelp("With --pty: create this symlink to the pseudo-terminal.", valueName: "path"))
+    var link: String?
+
+    @Flag(name: .customLong("ack-writes"), help: "Answer writes with the new value, like older firmware.")
+    var ackWrites = false
+
+    @Option(help: ArgumentHelp("Inject link faults drawn from this seed: garbage, split writes, echoes, unsolicited frames, answers cut short or dropped.", valueName: "seed"))
+    var noise: UInt64?
+
+    @Option(name: .customLong("noise-rate"), help: ArgumentHelp("How often each fault happens, 0 to 1 (default 0.2).", valueName: "rate"))
+    var noiseRate: Double = 0.2
+
+    @Option(help: ArgumentHelp("Run the battery this many times faster than real time (default 1).", valueName: "factor"))
+    var speed: Double = 1
+
+    @Flag(name: .short, help: "Log each request on stderr.")
+    var verbose = false
+
+    func validate() throws {
+        if link != nil && !pty { throw ValidationError("--link needs --pty") }
+        if !(0...1).contains(noiseRate) { throw ValidationError("--noise-rate must be between 0 and 1") }
+        if !(speed > 0 && speed <= 100_000) { throw ValidationError("--speed must be more than 0 and at most 100000") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            Interruption.install()
+            let endpoint: Endpoint? = try listen.map { try Endpoint(parsing: $0) } ?? (pty ? nil : Endpoint(host: "127.0.0.1"))
+            let configuration = SimulatorConfiguration(
+                listen: endpoint, pty: pty, link: link, acknowledgesWrites: ackWrites,
+                faults: noise.map { FaultInjection(seed: $0, rate: noiseRate) }, timeScale: speed)
+            let server = try SimulatorServer(configuration: configuration, log: verbose ? { Console.error("simulator: \($0)") } : nil)
+            if let bound = server.boundEndpoint { Console.out("listening on \(bound)") }
+            if let path = server.ptyPath { Console.out("pty \(path)" + (link.map { " (linked as \($0))" } ?? "")) }
+            server.run { Interruption.signal == nil }
+            server.close()
+            return .success
+        }
+    }
+}
