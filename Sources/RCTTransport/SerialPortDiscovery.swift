@@ -61,7 +61,10 @@ public enum SerialPortDiscovery {
     private static func driver(from parent: OpaquePointer) -> String? {
         var current: OpaquePointer? = parent
         while let device = current {
-            if let name = string(udev_device_get_driver(device)), name != "usb" { return name }
+            // The generic "usb" driver and the serial core's own bus ("serial-base": port, ctrl)
+            // say nothing about the adapter.
+            let subsystem = string(udev_device_get_subsystem(device))
+            if let name = string(udev_device_get_driver(device)), name != "usb", subsystem != "serial-base" { return name }
             current = udev_device_get_parent(device)
         }
         return nil
@@ -73,7 +76,9 @@ public enum SerialPortDiscovery {
             if let link = string(udev_list_entry_get_name(current)), link.hasPrefix("/dev/serial/by-id/") { return link }
             entry = udev_list_entry_get_next(current)
         }
-        return nil
+        // Where the links are only known as a property (a recorded or copied database).
+        return property(device, "DEVLINKS")?.split(separator: " ").map(String.init)
+            .first { $0.hasPrefix("/dev/serial/by-id/") }
     }
 
     private static func property(_ device: OpaquePointer, _ key: String) -> String? {
