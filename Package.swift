@@ -38,9 +38,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "RCTTestSupport",
+            dependencies: ["RCTProtocol", "RCTTransport", "RCTSimulator"],
+            path: "Tests/RCTTestSupport"
+        ),
         .testTarget(name: "RCTProtocolTests", dependencies: ["RCTProtocol", "RCTSimulator"]),
-        .testTarget(name: "RCTTransportTests", dependencies: ["RCTTransport", "RCTControl", "RCTSimulator"]),
-        .testTarget(name: "RCTCommandTests", dependencies: ["rct", "RCTProtocol", "RCTSimulator"]),
+        .testTarget(name: "RCTTransportTests", dependencies: ["RCTTransport", "RCTControl", "RCTSimulator", "RCTTestSupport"]),
+        .testTarget(name: "RCTCommandTests", dependencies: ["RCTProtocol", "RCTSimulator", "RCTTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -54,6 +54,28 @@ public final class SerialPort: Transport {
         if ioctl(raw, UInt(TIOCEXCL)) != 0 && errno != ENOTTY && errno != EINVAL {
             throw .busy("cannot get exclusive access to \(path): \(Errno(rawValue: errno))")
         }
+        var options = Self.lineOptions(from: original, settings: settings)
+        let standard = Self.standardRates[settings.baudRate]
+        if let speed = standard {
+            cfsetispeed(&options, speed)
+            cfsetospeed(&options, speed)
+        }
+        guard tcsetattr(raw, TCSANOW, &options) == 0 else {
+            throw .unsupported("\(path) refused the line settings \(settings.summary): \(Errno(rawValue: errno))")
+        }
+        if standard == nil {
+            try ArbitraryBaudRate.apply(settings.baudRate, to: raw, path: path)
+        }
+        if settings.rs485 {
+            try RS485Mode.enable(on: raw, path: path)
+        }
+        tcflush(raw, TCIOFLUSH)
+    }
+
+
+    /// The termios settings for `settings`: raw mode, receiver on, modem lines ignored,
+    /// no flow control, with the asked-for character size, parity and stop bits.
+    static func lineOptions(from original: termios, settings: SerialSettings) -> termios {
         var options = original
         cfmakeraw(&options)
         options.c_cflag |= tcflag_t(CLOCAL) | tcflag_t(CREAD)
@@ -71,21 +93,7 @@ public final class SerialPort: Transport {
             cc[Int(VMIN)] = 0
             cc[Int(VTIME)] = 0
         }
-        let standard = Self.standardRates[settings.baudRate]
-        if let speed = standard {
-            cfsetispeed(&options, speed)
-            cfsetospeed(&options, speed)
-        }
-        guard tcsetattr(raw, TCSANOW, &options) == 0 else {
-            throw .unsupported("\(path) refused the line settings \(settings.summary): \(Errno(rawValue: errno))")
-        }
-        if standard == nil {
-            try ArbitraryBaudRate.apply(settings.baudRate, to: raw, path: path)
-        }
-        if settings.rs485 {
-            try RS485Mode.enable(on: raw, path: path)
-        }
-        tcflush(raw, TCIOFLUSH)
+        return options
     }
 
     public func send(_ bytes: [UInt8], deadline: Deadline) throws(TransportError) {
@@ -154,6 +162,9 @@ public final class SerialPort: Transport {
             .unavailable("cannot open \(path): \(error)")
         }
     }
+
+    /// The termios constant for a standard rate, if it has one.
+    public static func standardSpeed(_ rate: Int) -> speed_t? { standardRates[rate] }
 
     /// Rates termios names with a constant.
     static let standardRates: [Int: speed_t] = [

@@ -1,0 +1,81 @@
+# rct: build, test, demo and install. `make help` lists the targets.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
+UDEVDIR ?= $(DESTDIR)$(PREFIX)/lib/udev/rules.d
+BASH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+VENV = .venv
+PYTHON = $(VENV)/bin/python
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES = libudev-dev pkg-config umockdev
+RCTCLIENT = rctclient[cli]==0.0.6
+
+.PHONY: help deps venv build release test demo install uninstall bench fuzz docs completions clean
+
+help:
+	@echo "make demo       install what is missing, build, and try rct against the built-in simulator"
+	@echo "make test       install what is missing and run the whole test suite"
+	@echo "make release    build the optimised binary (.build/release/rct)"
+	@echo "make install    install binary, udev rules, completions and man page (PREFIX=$(PREFIX))"
+	@echo "make uninstall  remove them again"
+	@echo "make bench      run the decoder and start-up benchmarks"
+	@echo "make fuzz       fuzz the stream decoder with libFuzzer (FUZZ_SECONDS=60)"
+	@echo "make docs       build the DocC API documentation"
+
+# System packages: libudev headers for discovery, umockdev for its tests.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+# python rctclient, the independent implementation the tests check against.
+venv: $(PYTHON)
+$(PYTHON):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q '$(RCTCLIENT)'
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+test: deps venv
+	RCT_PYTHON=$(abspath $(PYTHON)) swift test
+
+demo: deps
+	swift build -c release
+	@sh scripts/demo.sh .build/release/rct
+
+install: release
+	install -d $(BINDIR) $(MANDIR) $(UDEVDIR) $(BASH_COMPLETIONS) $(ZSH_COMPLETIONS) $(FISH_COMPLETIONS)
+	install -m 0755 .build/release/rct $(BINDIR)/rct
+	install -m 0644 udev/60-rct.rules $(UDEVDIR)/60-rct.rules
+	.build/release/rct --generate-completion-script bash > $(BASH_COMPLETIONS)/rct
+	.build/release/rct --generate-completion-script zsh > $(ZSH_COMPLETIONS)/_rct
+	.build/release/rct --generate-completion-script fish > $(FISH_COMPLETIONS)/rct.fish
+	install -m 0644 Documentation/rct.1 $(MANDIR)/rct.1
+	@echo "installed. Reload udev so the rules apply to adapters plugged in now:"
+	@echo "  sudo udevadm control --reload-rules && sudo udevadm trigger --subsystem-match=tty"
+
+uninstall:
+	rm -f $(BINDIR)/rct $(UDEVDIR)/60-rct.rules $(BASH_COMPLETIONS)/rct $(ZSH_COMPLETIONS)/_rct \
+	      $(FISH_COMPLETIONS)/rct.fish $(MANDIR)/rct.1
+	@echo "removed. Reload udev: sudo udevadm control --reload-rules"
+
+bench: deps
+	cd Tests/Benchmarks && swift package --disable-sandbox benchmark
+
+fuzz:
+	sh Tests/Fuzz/run.sh $${FUZZ_SECONDS:-60}
+
+docs:
+	sh scripts/build-docs.sh
+
+clean:
+	rm -rf .build $(VENV)

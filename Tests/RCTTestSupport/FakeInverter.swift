@@ -1,0 +1,195 @@
+import Foundation
+import RCTProtocol
+import RCTSimulator
+import RCTTransport
+import Synchronization
+
+/// How the fake inverter misbehaves, one fault at a time, so each test names what it checks.
+public enum FakeBehaviour: Sendable, Equatable {
+    /// Answers like the simulator.
+    case normal
+    /// Sends each answer a byte at a time.
+    case split
+    /// Waits this many seconds before answering.
+    case delayed(Double)
+    /// Echoes the request back before answering (as the Wi-Fi bridge does).
+    case echo
+    /// Sends garbage (with start and escape bytes) before each answer.
+    case garbage
+    /// Sends a RESPONSE for another object before each answer.
+    case unsolicited
+    /// Answers with the payload cut short (valid CRC).
+    case cutShort
+    /// Never answers.
+    case silent
+}
+
+/// A peer on the far side of a pseudo-terminal or a loopback socket that plays an inverter,
+/// built from the simulator's model, for end-to-end tests of real transports.
+public final class FakeInverter: Sendable {
+    private struct State {
+        var received: [Frame] = []
+        var stopped = false
+        var descriptors: [Int32] = []
+        var behaviour: FakeBehaviour
+    }
+
+    private let state: Mutex<State>
+    private let finished = Mutex<Bool>(false)
+
+    /// Where clients connect: a pseudo-terminal path or a loopback endpoint.
+    public let address: String
+
+    private init(address: String, behaviour: FakeBehaviour) {
+        self.address = address
+        self.state = Mutex(State(behaviour: behaviour))
+    }
+
+    /// Every frame received so far.
+    public var received: [Frame] { state.withLock { $0.received } }
+
+    /// Changes the behaviour for later requests.
+    public func behave(_ behaviour: FakeBehaviour) { state.withLock { $0.behaviour = behaviour } }
+
+    /// A fake inverter on a new pseudo-terminal; `address` is the path of its serial side.
+    public static func onPseudoTerminal(_ behaviour: FakeBehaviour = .normal) throws -> FakeInverter {
+        var master: Int32 = -1
+        var slave: Int32 = -1
+        guard openpty(&master, &slave, nil, nil, nil) == 0, let name = ttyname(slave) else {
+            throw TransportError.unavailable("openpty failed")
+        }
+        var options = termios()
+        tcgetattr(slave, &options)
+        cfmakeraw(&options)
+        tcsetattr(slave, TCSANOW, &options)
+        let fake = FakeInverter(address: String(cString: name), behaviour: behaviour)
+        fake.state.withLock { $0.descriptors = [master, slave] }
+        // The test's own slave descriptor stays open until stop(), so the master sees no hang-up between clients.
+        let peer = master
+        fake.start { [fake] in fake.serve(peer) }
+        return fake
+    }
+
+    /// A fake inverter listening on 127.0.0.1 at a free port; `address` is `127.0.0.1:port`.
+    public static func onLoopback(_ behaviour: FakeBehaviour = .normal) throws -> FakeInverter {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var size = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(listener, raw, size) == 0 && listen(listener, 4) == 0 && getsockname(listener, raw, &size) == 0
+            }
+        }
+        guard bound else { throw TransportError.unavailable("cannot listen on loopback") }
+        let fake = FakeInverter(address: "127.0.0.1:\(UInt16(bigEndian: address.sin_port))", behaviour: behaviour)
+        fake.state.withLock { $0.descriptors = [listener] }
+        fake.start { [fake] in
+            var entry = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            while !fake.isStopped {
+                guard poll(&entry, 1, 50) > 0 else { continue }
+                let client = accept(listener, nil, nil)
+                guard client >= 0 else { continue }
+                fake.state.withLock { $0.descriptors.append(client) }
+                fake.serve(client)
+            }
+        }
+        return fake
+    }
+
+    /// Pulls the plug: closes the inverter's side of the link.
+    public func unplug() {
+        state.withLock { state in
+            state.stopped = true
+            for descriptor in state.descriptors { close(descriptor) }
+            state.descriptors.removeAll()
+        }
+    }
+
+    /// Stops serving and closes everything.
+    public func stop() {
+        unplug()
+        while !finished.withLock({ $0 }) { usleep(1000) }
+    }
+
+    private var isStopped: Bool { state.withLock { $0.stopped } }
+
+    private func start(_ body: @escaping @Sendable () -> Void) {
+        let thread = Thread { [self] in
+            body()
+            finished.withLock { $0 = true }
+        }
+        thread.start()
+    }
+
+    private func serve(_ descriptor: Int32) {
+        var inverter = SimulatedInverter()
+        var decoder = FrameDecoder()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let started = Date()
+        while !isStopped {
+            guard poll(&entry, 1, 50) > 0 else { continue }
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count <= 0 {
+                if count < 0 && errno == EAGAIN { continue }
+                return
+            }
+            decoder.append(buffer[..<count])
+            while let output = decoder.next() {
+                guard case let .frame(decoded) = output else { continue }
+                let request = decoded.frame
+                let behaviour = state.withLock { state in
+                    state.received.append(request)
+                    return state.behaviour
+                }
+                let answers = inverter.handle(request, at: Date().timeIntervalSince(started))
+                respond(request, answers, behaviour, on: descriptor)
+            }
+        }
+    }
+
+    private func respond(_ request: Frame, _ answers: [Frame], _ behaviour: FakeBehaviour, on descriptor: Int32) {
+        let encoded = answers.compactMap { try? $0.encoded() }.flatMap { $0 }
+        switch behaviour {
+        case .normal:
+            send(encoded, on: descriptor)
+        case .split:
+            for byte in encoded {
+                send([byte], on: descriptor)
+                usleep(300)
+            }
+        case let .delayed(seconds):
+            usleep(useconds_t(seconds * 1e6))
+            send(encoded, on: descriptor)
+        case .echo:
+            send((try? request.encoded()) ?? [], on: descriptor)
+            send(encoded, on: descriptor)
+        case .garbage:
+            send([0x00, 0x2B, 0x2B, 0x0D, 0x41, 0x54, 0x2B, 0x0D, 0x2D, 0x2B, 0x05, 0xFF, 0x13], on: descriptor)
+            send(encoded, on: descriptor)
+        case .unsolicited:
+            let other = Frame(command: .response, objectID: ObjectID(request.objectID.rawValue ^ 1), payload: [0, 0, 0, 0])
+            send((try? other.encoded()) ?? [], on: descriptor)
+            send(encoded, on: descriptor)
+        case .cutShort:
+            for var answer in answers where !answer.payload.isEmpty {
+                answer.payload.removeLast()
+                send((try? answer.encoded()) ?? [], on: descriptor)
+            }
+        case .silent:
+            break
+        }
+    }
+
+    private func send(_ bytes: [UInt8], on descriptor: Int32) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, bytes.count - offset) }
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+}
