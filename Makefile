@@ -10,7 +10,7 @@ FISH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 VENV = .venv
 PYTHON = $(VENV)/bin/python
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES = libudev-dev pkg-config umockdev
+APT_PACKAGES = libudev-dev pkg-config umockdev time
 RCTCLIENT = rctclient[cli]==0.0.6
 
 .PHONY: help deps venv build release test demo install uninstall bench fuzz docs completions clean
@@ -25,7 +25,7 @@ help:
 	@echo "make fuzz       fuzz the stream decoder with libFuzzer (FUZZ_SECONDS=60)"
 	@echo "make docs       build the DocC API documentation"
 
-# System packages: libudev headers for discovery, umockdev for its tests.
+# System packages: libudev headers for discovery; umockdev and time for the tests.
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -150,7 +150,7 @@ public struct WriteRule: Sendable, Hashable {
     }
 
     /// `value` with exactly `decimals` digits after the point.
-    static func format(_ value: Double, decimals: Int) -> String {
+    public static func format(_ value: Double, decimals: Int) -> String {
         guard value.isFinite else { return "\(value)" }
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }

@@ -40,7 +40,8 @@ public struct FaultInjection: Sendable {
             chunks.append(Chunk(delay: 0, bytes: burst))
         }
         if chance(rate / 2) {
-            let stray = Frame(command: .response, objectID: ObjectID(0x65EED11B), payload: Float(410.5).bitPattern.bytes)
+            let voltage = (try? ValueCodec.encode(.float(410.5), as: .float)) ?? []
+            let stray = Frame(command: .response, objectID: ObjectID(0x65EED11B), payload: voltage)
             chunks.append(Chunk(delay: 0, bytes: (try? stray.encoded()) ?? []))
         }
         for answer in answers {
@@ -60,9 +61,4 @@ public struct FaultInjection: Sendable {
         }
         return chunks
     }
-}
-
-extension UInt32 {
-    /// Big-endian bytes.
-    var bytes: [UInt8] { [UInt8(self >> 24), UInt8(truncatingIfNeeded: self >> 16), UInt8(truncatingIfNeeded: self >> 8), UInt8(truncatingIfNeeded: self)] }
 }

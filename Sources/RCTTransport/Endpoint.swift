@@ -14,8 +14,10 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    /// Reads `text`; `port` applies when the text names none.
-    public init(parsing text: String, defaultPort: UInt16 = Endpoint.defaultPort) throws(TransportError) {
+    /// Reads `text`; `defaultPort` applies when the text names none. Port 0 ("any free
+    /// port") is accepted only where `allowsAnyPort` says so, for listening.
+    public init(parsing text: String, defaultPort: UInt16 = Endpoint.defaultPort, allowsAnyPort: Bool = false) throws(TransportError) {
+        let lowest: UInt16 = allowsAnyPort ? 0 : 1
         let invalid = TransportError.invalidSettings("'\(text)' is not a host, host:port or [IPv6]:port")
         guard !text.isEmpty, !text.contains(where: { $0 == " " || $0 == "/" }) else { throw invalid }
         if text.hasPrefix("[") {
@@ -26,7 +28,7 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
             if rest.isEmpty {
                 self.init(host: host, port: defaultPort)
             } else {
-                guard rest.hasPrefix(":"), let port = UInt16(rest.dropFirst()), port > 0 else { throw invalid }
+                guard rest.hasPrefix(":"), let port = UInt16(rest.dropFirst()), port >= lowest else { throw invalid }
                 self.init(host: host, port: port)
             }
             return
@@ -34,7 +36,7 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         let colons = text.filter { $0 == ":" }.count
         if colons == 1 {
             let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-            guard !parts[0].isEmpty, let port = UInt16(parts[1]), port > 0 else {
+            guard !parts[0].isEmpty, let port = UInt16(parts[1]), port >= lowest else {
                 throw .invalidSettings("'\(text)': the port must be a number from 1 to 65535")
             }
             self.init(host: String(parts[0]), port: port)

@@ -19,6 +19,11 @@ public enum Interruption {
             action.sa_flags = 0
             sigaction(signalNumber, &action, nil)
         }
+        // A launcher may hand us these signals blocked; they must reach the handler.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&unblock, signalNumber) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         // A peer that goes away must give an error, not kill the process.
         Glibc.signal(SIGPIPE, SIG_IGN)
     }

@@ -50,8 +50,10 @@ struct Failure: Error, CustomStringConvertible {
             switch error {
             case let .client(inner): self.init(inner.description, status: Self.status(of: inner))
             case .refused: self.init(error.description, status: .badInput)
-            case .verificationFailed, .changedElsewhere, .handBackFailed:
+            case .verificationFailed, .changedElsewhere:
                 self.init(error.description, status: .verificationFailed)
+            case .handBackFailed:
+                self.init(error.description, status: .unavailable)
             }
         default:
             self.init("\(error)", status: .unavailable)

@@ -1,2 +1,222 @@
 import ArgumentParser
-struct ChargeCommand: ParsableCommand {}; struct HoldCommand: ParsableCommand {}; struct ReserveCommand: ParsableCommand {}
+import RCTControl
+import RCTProtocol
+import RCTTransport
+
+/// Options shared by the scenarios that force the inverter and hand it back.
+struct ScenarioOptions: ParsableArguments {
+    @Flag(name: .customLong("dry-run"), help: "Print the plan and send nothing.")
+    var dryRun = false
+
+    @Option(help: ArgumentHelp("Seconds between progress reads (default 5).", valueName: "seconds"))
+    var poll: Double = 5
+
+    @Option(help: ArgumentHelp("Seconds between checks that the forced setting still holds (default 30).", valueName: "seconds"))
+    var reassert: Double = 30
+
+    func validate() throws {
+        guard poll >= 0.05 && poll <= 3600 else { throw ValidationError("--poll must be 0.05 to 3600 seconds") }
+        guard reassert >= 0.05 && reassert <= 86400 else { throw ValidationError("--reassert must be 0.05 to 86400 seconds") }
+    }
+
+    var timing: ScenarioRunner.Timing { .init(pollInterval: poll, reassertInterval: reassert) }
+}
+
+/// Prints scenario events as text or JSON lines.
+struct ScenarioPrinter {
+    let json: Bool
+
+    func print(_ event: ScenarioEvent) {
+        switch event {
+        case let .planned(phase, name, value):
+            emit("plan \(phase.rawValue): \(name) = \(value)",
+                 [("event", .string("plan")), ("phase", .string(phase.rawValue)), ("name", .string(name)), ("value", .string(value))])
+        case let .step(phase, outcome):
+            let rule = outcome.rule
+            let change = outcome.written ? "\(rule.describe(outcome.old)) -> \(rule.describe(outcome.new)), verified"
+                : "already \(rule.describe(outcome.old)), verified"
+            emit("\(phase.rawValue): \(rule.name) \(change)",
+                 [("event", .string("step")), ("phase", .string(phase.rawValue)), ("name", .string(rule.name)),
+                  ("id", .string(rule.id.description)), ("old", JSONValue.of(outcome.old)), ("new", JSONValue.of(outcome.new)),
+                  ("written", .bool(outcome.written)), ("verified", .bool(outcome.verified))])
+        case let .progress(soc, power, remaining):
+            let socText = soc.map { WriteRule.format($0, decimals: 3) } ?? "?"
+            let powerText = power.map { WriteRule.format($0, decimals: 0) + " W" } ?? "?"
+            emit("progress: SOC \(socText), battery \(powerText), \(DurationText.format(remaining)) left",
+                 [("event", .string("progress")), ("soc", soc.map(JSON.double) ?? .null), ("power", power.map(JSON.double) ?? .null),
+                  ("remaining_seconds", .double(remaining.rounded()))])
+        case let .reasserted(name):
+            emit("re-asserted \(name) (the device had dropped it)", [("event", .string("reasserted")), ("name", .string(name))])
+        case let .ending(reason):
+            emit("ending: \(reason); handing control back", [("event", .string("ending")), ("reason", .string(reason))])
+        case let .handBackRetry(attempt, delay, cause):
+            emit("hand-back attempt \(attempt) failed (\(cause)); trying again in \(WriteRule.format(delay, decimals: 1)) s",
+                 [("event", .string("hand_back_retry")), ("attempt", .int(attempt)), ("delay_seconds", .double(delay)), ("cause", .string(cause))])
+        case let .note(text):
+            emit("note: \(text)", [("event", .string("note")), ("text", .string(text))])
+        }
+    }
+
+    private func emit(_ text: String, _ members: [(String, JSON)]) {
+        Console.out(json ? JSON.object(members).text : text)
+    }
+}
+
+/// Runs a forcing scenario with the shared set-up, output and exit codes.
+private func runScenario(_ connection: ConnectionOptions, _ options: ScenarioOptions, signalIsNormalEnd: Bool,
+                         _ body: (ScenarioRunner) throws -> Void) throws -> ExitStatus {
+    let session = try Session(connection)
+    let printer = ScenarioPrinter(json: connection.json)
+    let runner = ScenarioRunner(client: session.client, timing: options.timing, reconnect: { try session.reopen() },
+                                report: printer.print)
+    do {
+        try body(runner)
+    } catch ControlError.client(.interrupted) where signalIsNormalEnd {
+        // Stopping a hold is its normal end; the hand-back has been done and verified.
+    }
+    return .success
+}
+
+struct ChargeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "charge",
+        abstract: "Charge the battery from the grid, then hand control back.",
+        discussion: """
+        Enables grid charging if needed, sets strategy External with battery_power_extern = -POWER, \
+        and waits until the state of charge reaches --until-soc or --max-duration passes (default 4h). \
+        Then, and also on Ctrl-C, SIGTERM, SIGHUP or a lost link, it hands back: the strategy as it was, \
+        battery_power_extern 0, grid charging as it was. Exits 130 when stopped by a signal.
+        """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var scenario: ScenarioOptions
+
+    @Option(help: ArgumentHelp("Charging power in watts, 1 to 6000.", valueName: "watts"))
+    var power: Double
+
+    @Option(name: .customLong("until-soc"), help: ArgumentHelp("Stop when the state of charge reaches this (0 to 1).", valueName: "fraction"))
+    var untilSOC: Double?
+
+    @Option(name: .customLong("max-duration"), help: ArgumentHelp("Stop after this long at the latest: 90s, 15m, 2h (default 4h).", valueName: "duration"))
+    var maxDuration: String = "4h"
+
+    func validate() throws {
+        guard power >= 1 && power <= 6000 && power == power.rounded() else {
+            throw ValidationError("--power accepts whole watts from 1 to 6000; got \(power)")
+        }
+        if let untilSOC, !(untilSOC > 0 && untilSOC <= 1) { throw ValidationError("--until-soc accepts more than 0 up to 1; got \(untilSOC)") }
+        guard DurationText.parse(maxDuration) != nil else {
+            throw ValidationError("--max-duration: '\(maxDuration)' is not a duration (e.g. 90s, 15m, 2h)")
+        }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            if scenario.dryRun {
+                ScenarioRunner.chargePlan(power: power).forEach(ScenarioPrinter(json: connection.json).print)
+                return .success
+            }
+            return try runScenario(connection, scenario, signalIsNormalEnd: false) { runner in
+                try runner.charge(power: power, targetSOC: untilSOC, maxDuration: DurationText.parse(maxDuration) ?? 4 * 3600)
+            }
+        }
+    }
+}
+
+struct HoldCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hold",
+        abstract: "Lock battery discharge (for example while the car charges), then hand control back.",
+        discussion: """
+        Sets strategy External with battery_power_extern 0 and holds until --duration passes or you \
+        stop it (Ctrl-C, SIGTERM, SIGHUP). Then it hands back: the strategy as it was and \
+        battery_power_extern 0. It re-asserts the setting every --reassert seconds and stops if \
+        someone else changes the strategy.
+        """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var scenario: ScenarioOptions
+
+    @Option(help: ArgumentHelp("How long to hold: 90s, 15m, 2h (default: until stopped).", valueName: "duration"))
+    var duration: String?
+
+    func validate() throws {
+        if let duration, DurationText.parse(duration) == nil {
+            throw ValidationError("--duration: '\(duration)' is not a duration (e.g. 90s, 15m, 2h)")
+        }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            if scenario.dryRun {
+                ScenarioRunner.holdPlan.forEach(ScenarioPrinter(json: connection.json).print)
+                return .success
+            }
+            return try runScenario(connection, scenario, signalIsNormalEnd: true) { runner in
+                try runner.hold(duration: duration.flatMap(DurationText.parse))
+            }
+        }
+    }
+}
+
+struct ReserveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reserve",
+        abstract: "Set the emergency reserve: soc_min, and soc_charge just below it.",
+        discussion: """
+        Raises (or lowers) power_mng.soc_min and power_mng.soc_charge together, so the battery \
+        recharges from the grid to keep the reserve. --charge defaults to 0.02 below --min. \
+        --default restores the factory values 0.07 and 0.05. Both values are verified by reading back.
+        """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: ArgumentHelp("The reserve, soc_min (0 to 1, two decimals).", valueName: "fraction"))
+    var min: String?
+
+    @Option(help: ArgumentHelp("soc_charge, below --min (default: --min minus 0.02).", valueName: "fraction"))
+    var charge: String?
+
+    @Flag(name: .customLong("default"), help: "Restore the factory values (0.07 and 0.05).")
+    var factoryDefault = false
+
+    @Flag(name: .customLong("dry-run"), help: "Print the plan and send nothing.")
+    var dryRun = false
+
+    func validate() throws {
+        if factoryDefault == (min != nil) { throw ValidationError("give either --min (with an optional --charge) or --default") }
+        if factoryDefault && charge != nil { throw ValidationError("--charge does not go with --default") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let minRule = WriteRules.rule(named: "power_mng.soc_min")!
+            let chargeRule = WriteRules.rule(named: "power_mng.soc_charge")!
+            let minimum: Double
+            let recharge: Double
+            if factoryDefault {
+                (minimum, recharge) = (0.07, 0.05)
+            } else {
+                minimum = try minRule.parse(min ?? "").numericValue ?? 0
+                recharge = try charge.map { try chargeRule.parse($0).numericValue ?? 0 } ?? (minimum - 0.02)
+                guard recharge >= 0 else {
+                    throw Failure("power_mng.soc_charge would be below 0; give --charge", status: .badInput)
+                }
+                guard recharge < minimum - 1e-9 else {
+                    throw Failure("power_mng.soc_charge (\(WriteRule.format(recharge, decimals: 2))) must stay below power_mng.soc_min (\(WriteRule.format(minimum, decimals: 2)))", status: .badInput)
+                }
+            }
+            let printer = ScenarioPrinter(json: connection.json)
+            if dryRun {
+                printer.print(.planned(phase: .apply, name: chargeRule.name, value: WriteRule.format(recharge, decimals: 2)))
+                printer.print(.planned(phase: .apply, name: minRule.name, value: WriteRule.format(minimum, decimals: 2)))
+                return .success
+            }
+            let session = try Session(connection)
+            let runner = ScenarioRunner(client: session.client, reconnect: { try session.reopen() }, report: printer.print)
+            try runner.reserve(minimum: minimum, charge: recharge)
+            Console.error("rct: note: written to RAM only; the inverter forgets it on reboot (rct never flashes parameters)")
+            return .success
+        }
+    }
+}

@@ -22,6 +22,15 @@ final class Session {
 
     deinit { client.transport.close() }
 
+    /// Closes the link and opens it again (after it was lost), keeping the client's policy.
+    func reopen() throws -> Client {
+        let policy = client.options
+        client.transport.close()
+        let transport = try plan.open(timeout: options.clientOptions.timeout, verbose: options.verbose)
+        client = Client(transport: transport, options: policy, trace: Session.tracer(options))
+        return client
+    }
+
     /// Reads an object; the first read decides whether a silent serial port gives way to TCP.
     func read(_ object: ObjectInfo, payload: [UInt8] = []) throws -> Value {
         guard mayFallBack else { return try client.read(object, payload: payload) }

@@ -13,7 +13,7 @@ struct SimulatorCommand: ParsableCommand {
         strategy External, battery_power_extern moves the state of charge. Stop with Ctrl-C.
         """)
 
-    @Option(help: ArgumentHelp("Address to accept TCP clients on (default 127.0.0.1:8899).", valueName: "host:port"))
+    @Option(help: ArgumentHelp("Address to accept TCP clients on (default 127.0.0.1:8899; port 0 picks a free one).", valueName: "host:port"))
     var listen: String?
 
     @Flag(help: "Serve on a pseudo-terminal and print its path.")
@@ -46,7 +46,7 @@ struct SimulatorCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             Interruption.install()
-            let endpoint: Endpoint? = try listen.map { try Endpoint(parsing: $0) } ?? (pty ? nil : Endpoint(host: "127.0.0.1"))
+            let endpoint: Endpoint? = try listen.map { try Endpoint(parsing: $0, allowsAnyPort: true) } ?? (pty ? nil : Endpoint(host: "127.0.0.1"))
             let configuration = SimulatorConfiguration(
                 listen: endpoint, pty: pty, link: link, acknowledgesWrites: ackWrites,
                 faults: noise.map { FaultInjection(seed: $0, rate: noiseRate) }, timeScale: speed)

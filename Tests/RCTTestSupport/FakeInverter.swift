@@ -22,6 +22,8 @@ public enum FakeBehaviour: Sendable, Equatable {
     case cutShort
     /// Never answers.
     case silent
+    /// Answers reads but silently drops every write, as a device in another mode might.
+    case ignoresWrites
 }
 
 /// A peer on the far side of a pseudo-terminal or a loopback socket that plays an inverter,
@@ -145,6 +147,7 @@ public final class FakeInverter: Sendable {
                     state.received.append(request)
                     return state.behaviour
                 }
+                if behaviour == .ignoresWrites && request.command.isWrite { continue }
                 let answers = inverter.handle(request, at: Date().timeIntervalSince(started))
                 respond(request, answers, behaviour, on: descriptor)
             }
@@ -154,7 +157,7 @@ public final class FakeInverter: Sendable {
     private func respond(_ request: Frame, _ answers: [Frame], _ behaviour: FakeBehaviour, on descriptor: Int32) {
         let encoded = answers.compactMap { try? $0.encoded() }.flatMap { $0 }
         switch behaviour {
-        case .normal:
+        case .normal, .ignoresWrites:
             send(encoded, on: descriptor)
         case .split:
             for byte in encoded {

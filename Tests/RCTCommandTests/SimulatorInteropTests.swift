@@ -1,0 +1,135 @@
+import Foundation
+import RCTTestSupport
+import Testing
+
+/// python rctclient from the test set-up's virtual environment.
+enum PythonClient {
+    static var rctclient: String? {
+        let environment = ProcessInfo.processInfo.environment
+        let candidates = [environment["RCT_PYTHON"].map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("rctclient").path },
+                          RCTBinary.packageRoot + "/.venv/bin/rctclient"].compactMap { $0 }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static let required = ProcessInfo.processInfo.environment["CI"] != nil
+
+    static func run(_ arguments: [String]) throws -> CommandResult {
+        let child = try ChildProcess(try #require(rctclient, "rctclient is not set up: run 'make venv'"), arguments,
+                                     environment: ProcessInfo.processInfo.environment)
+        let status = try #require(child.wait(timeout: 30), "rctclient did not finish")
+        return CommandResult(status: status, stdout: child.stdout, stderr: child.stderr)
+    }
+}
+
+@Suite("rct simulator and interop with python rctclient", .serialized)
+struct SimulatorInteropTests {
+    @Test("rct simulator answers reads, applies writes and serves several clients at once")
+    func simulatorBasics() throws {
+        let simulator = try SimulatorProcess()
+        defer { simulator.stop() }
+        #expect(try rct("get", "battery.soc", "--host", simulator.endpoint).stdout == "battery.soc 0.55 %\n")
+        #expect(try rct("set", "power_mng.soc_min", "0.3", "--host", simulator.endpoint).status == 0)
+        #expect(try rct("get", "power_mng.soc_min", "--host", simulator.endpoint).stdout == "power_mng.soc_min 0.3\n")
+        // Out-of-range writes are ignored by the device (sent here as a raw frame through rct's own decoder path).
+        let results = try (0..<4).map { _ in try rct("get", "inverter_sn", "--host", simulator.endpoint) }
+        #expect(results.allSatisfy { $0.status == 0 })
+    }
+
+    @Test("--pty serves the serial path, with a link")
+    func simulatorPty() throws {
+        let link = FileManager.default.temporaryDirectory.appendingPathComponent("rct-sim-\(getpid())").path
+        let simulator = try SimulatorProcess(["--pty", "--link", link])
+        defer { simulator.stop() }
+        let result = try rct("get", "battery.soc", "--device", link)
+        #expect(result.status == 0)
+        #expect(result.stdout == "battery.soc 0.55 %\n")
+    }
+
+    @Test("Under External, battery_power_extern moves the SOC; under Internal it holds")
+    func physics() throws {
+        let simulator = try SimulatorProcess(["--speed", "3600"])
+        defer { simulator.stop() }
+        func soc() throws -> Double {
+            let items = try jsonObjects(try rct("get", "battery.soc", "--json", "--host", simulator.endpoint).stdout)
+            return try #require(items.first?["value"] as? Double)
+        }
+        let start = try soc()
+        usleep(300_000)
+        #expect(abs(try soc() - start) < 0.001, "Internal holds")
+        #expect(try rct("set", "power_mng.soc_strategy", "2", "--host", simulator.endpoint).status == 0)
+        #expect(try rct("set", "power_mng.battery_power_extern", "-6000", "--host", simulator.endpoint).status == 0)
+        usleep(500_000)
+        #expect(try soc() > start + 0.05, "charging raises the SOC")
+    }
+
+    @Test("Faults: with --noise the client still reads correct values")
+    func noisySimulator() throws {
+        let simulator = try SimulatorProcess(["--noise", "42", "--noise-rate", "0.3"])
+        defer { simulator.stop() }
+        for _ in 0..<5 {
+            let result = try rct("get", "battery.soc", "power_mng.soc_strategy", "--host", simulator.endpoint, "--timeout", "0.5", "--retries", "5")
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.lines == ["battery.soc 0.55 %", "power_mng.soc_strategy 4 (Internal)"])
+        }
+    }
+
+    @Test("--ack-writes answers writes; by default writes get no answer")
+    func acknowledgements() throws {
+        for (flags, expectAnswer) in [([String](), false), (["--ack-writes"], true)] {
+            let simulator = try SimulatorProcess(flags)
+            defer { simulator.stop() }
+            let monitor = try RCTBinary.start(["monitor", "--host", simulator.endpoint, "--json", "--duration", "1.5"])
+            usleep(300_000)
+            #expect(try rct("set", "power_mng.soc_min", "0.2", "--host", simulator.endpoint).status == 0)
+            _ = monitor.wait(timeout: 10)
+            let commands = monitor.stdout
+                .split(separator: "\n").compactMap { try? json(String($0)) as? [String: Any] }.compactMap { $0["command"] as? String }
+            let writeIndex = try #require(commands.firstIndex(of: "WRITE"))
+            #expect((commands[writeIndex + 1] == "RESPONSE") == expectAnswer, "\(commands)")
+        }
+    }
+
+    @Test("rctclient's read-value reads correct values from rct simulator",
+          .enabled(if: PythonClient.rctclient != nil || PythonClient.required))
+    func rctclientReadsOurSimulator() throws {
+        let simulator = try SimulatorProcess()
+        defer { simulator.stop() }
+        let endpoint = simulator.endpoint.split(separator: ":")
+        let common = ["read-value", "--host", String(endpoint[0]), "--port", String(endpoint[1])]
+        let soc = try PythonClient.run(common + ["--name", "battery.soc"])
+        #expect(Float(soc.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) == 0.55)
+        let strategy = try PythonClient.run(common + ["--name", "power_mng.soc_strategy"])
+        #expect(strategy.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "4")
+        let serial = try PythonClient.run(common + ["--name", "inverter_sn"])
+        #expect(serial.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "SIM0000000000001")
+        #expect(try rct("set", "power_mng.soc_target_set", "0.8", "--host", simulator.endpoint).status == 0)
+        let target = try PythonClient.run(common + ["--name", "power_mng.soc_target_set"])
+        #expect(Float(target.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) == 0.8)
+    }
+
+    @Test("rct reads the same values from rctclient's simulator as rctclient itself",
+          .enabled(if: PythonClient.rctclient != nil || PythonClient.required))
+    func rctReadsTheirSimulator() throws {
+        let port = 20000 + Int(getpid() % 10000)
+        let process = try ChildProcess(try #require(PythonClient.rctclient), ["simulator", "--host", "127.0.0.1", "--port", "\(port)"],
+                                       environment: ProcessInfo.processInfo.environment)
+        defer { process.signal(SIGTERM); _ = process.wait(timeout: 5) }
+        // Wait for it to listen.
+        var ready = false
+        for _ in 0..<100 where !ready {
+            ready = (try? rct("get", "battery.soc", "--host", "127.0.0.1:\(port)", "--timeout", "0.2", "--retries", "0").status) == 0
+            if !ready { usleep(100_000) }
+        }
+        #expect(ready)
+        for name in ["battery.soc", "power_mng.soc_strategy", "inverter_sn", "android_description", "battery.soh", "g_sync.p_ac_load_sum_lp"] {
+            let ours = try jsonObjects(try rct("get", name, "--json", "--host", "127.0.0.1:\(port)").stdout).first?["value"]
+            let theirs = try PythonClient.run(["read-value", "--host", "127.0.0.1", "--port", "\(port)", "--name", name])
+                .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            switch ours {
+            case let number as NSNumber: #expect(Double(theirs).map { Float($0) } == number.floatValue, "\(name): \(theirs)")
+            case let text as String: #expect(text == theirs, "\(name)")
+            default: Issue.record("\(name): no value from rct")
+            }
+        }
+    }
+}
