@@ -112,9 +112,18 @@ public final class ScenarioRunner {
         for warning in try writer.crossCheck([WriteRules.socMinID: minValue, WriteRules.socChargeID: chargeValue]) {
             report(.note(warning))
         }
-        // soc_charge first: on some firmware writing it moves soc_min, which is then set right after.
-        for (rule, value) in [(chargeRule, chargeValue), (minRule, minValue)] {
+        // Order the writes so that soc_charge stays below soc_min at every moment: raise soc_min
+        // first, lower soc_charge first.
+        let currentMin = try writer.current(minRule).numericValue ?? 0
+        let order = minimum >= currentMin ? [(minRule, minValue), (chargeRule, chargeValue)]
+                                          : [(chargeRule, chargeValue), (minRule, minValue)]
+        for (rule, value) in order {
             report(.step(phase: .apply, outcome: try writer.set(rule, to: value)))
+        }
+        // On some firmware writing soc_charge moves soc_min (and soc_min_island): put it back once.
+        if !minRule.matches(try writer.current(minRule), minValue) {
+            report(.note("writing power_mng.soc_charge moved power_mng.soc_min; setting it again"))
+            report(.step(phase: .apply, outcome: try writer.set(minRule, to: minValue)))
         }
         for (rule, value) in [(chargeRule, chargeValue), (minRule, minValue)] {
             let now = try writer.current(rule)

@@ -14,12 +14,18 @@ struct ScenarioOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds between checks that the forced setting still holds (default 30).", valueName: "seconds"))
     var reassert: Double = 30
 
+    @Option(name: .customLong("hand-back-attempts"), help: ArgumentHelp("How often to try handing control back before giving up (default 5, backoff from 1 s).", valueName: "n"))
+    var handBackAttempts: Int = 5
+
     func validate() throws {
+        guard (1...20).contains(handBackAttempts) else { throw ValidationError("--hand-back-attempts must be 1 to 20") }
         guard poll >= 0.05 && poll <= 3600 else { throw ValidationError("--poll must be 0.05 to 3600 seconds") }
         guard reassert >= 0.05 && reassert <= 86400 else { throw ValidationError("--reassert must be 0.05 to 86400 seconds") }
     }
 
-    var timing: ScenarioRunner.Timing { .init(pollInterval: poll, reassertInterval: reassert) }
+    var timing: ScenarioRunner.Timing {
+        .init(pollInterval: poll, reassertInterval: reassert, handBackAttempts: handBackAttempts)
+    }
 }
 
 /// Prints scenario events as text or JSON lines.
