@@ -4,7 +4,7 @@ import RCTTransport
 /// The connection and output options every command accepts, before or after its name.
 struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Serial device of a wired link.", valueName: "path"),
-            completion: .file())
+            completion: .custom(Completions.devicePaths))
     var device: String?
 
     @Option(name: .long, help: ArgumentHelp("Serial baud rate (default 115200).", valueName: "n"))
