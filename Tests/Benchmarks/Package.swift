@@ -3,6 +3,9 @@
 // Run from the repository root with `make bench`.
 import PackageDescription
 
+// A path dependency is named after its folder, which differs between clones.
+let rootFolder = #filePath.split(separator: "/").dropLast(3).last.map(String.init) ?? "rct"
+
 let package = Package(
     name: "RCTBenchmarks",
     platforms: [.macOS(.v15)],
@@ -15,7 +18,7 @@ let package = Package(
             name: "Decoder",
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
-                .product(name: "RCTProtocol", package: "rct"),
+                .product(name: "RCTProtocol", package: rootFolder),
             ],
             path: "Benchmarks/Decoder",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
