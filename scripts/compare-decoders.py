@@ -7,6 +7,8 @@ each decoder recovered and how fast. rctclient is run as an external library onl
 
     .venv/bin/python scripts/compare-decoders.py [frames]
 """
+import json
+import os
 import random
 import struct
 import subprocess
@@ -14,9 +16,11 @@ import sys
 import tempfile
 import time
 
-from rctclient.exceptions import FrameCRCMismatch, FrameLengthExceeded, InvalidCommand
-from rctclient.frame import ReceiveFrame, make_frame
+from rctclient.frame import make_frame
 from rctclient.types import Command
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "Tests", "Oracle"))
+from rctclient_oracle import parse  # noqa: E402  the tests' way of running rctclient's parser
 
 count = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
 rng = random.Random(7)
@@ -35,23 +39,10 @@ start = time.perf_counter()
 summary = subprocess.run([".build/release/rct", "decode", capture.name, "--summary", "--json"],
                          capture_output=True, text=True, check=True).stdout
 rct_seconds = time.perf_counter() - start
-import json
 rct_frames = json.loads(summary)["frames"]
 
 start = time.perf_counter()
-found = 0
-data = bytes(stream)
-while data:
-    frame = ReceiveFrame()
-    try:
-        used = frame.consume(data)
-    except (FrameCRCMismatch, InvalidCommand, FrameLengthExceeded) as exc:
-        used = max(1, getattr(exc, "consumed_bytes", 1))
-        data = data[used:]
-        continue
-    data = data[used:]
-    if frame.complete() and frame.crc_ok:
-        found += 1
+found = sum(1 for frame in parse(bytes(stream)) if frame["crc_ok"])
 py_seconds = time.perf_counter() - start
 
 mb = len(stream) / 1e6

@@ -180,6 +180,30 @@ public struct FrameDecoder: Sendable {
         if length < headerLength { return .noise }
         if length > maximumLength { return .oversize(declaredLength: length) }
 
+        let lengthBytes = command.isLong ? 2 : 1
+        // Fast path: the rest of the frame is in the buffer and holds no start or escape
+        // byte, so it can be checked and sliced in place. Most frames on a clean link.
+        let bodyStart = reader.index
+        let bodyEnd = bodyStart + length + 2
+        if bodyEnd <= raw.count, !Self.containsSpecialByte(raw, from: bodyStart, to: bodyEnd) {
+            for index in bodyStart..<(bodyStart + length) {
+                crc = CRC16.update(crc, with: raw[index], table: table)
+            }
+            if (1 + lengthBytes + length) & 1 == 1 {
+                crc = CRC16.update(crc, with: 0, table: table)
+            }
+            guard UInt16(raw[bodyEnd - 2]) << 8 | UInt16(raw[bodyEnd - 1]) == crc else {
+                return command.isLong ? recoverAfterMismatch(raw, at: position, from: bodyEnd, command: command)
+                    : .crcMismatch(wireEnd: bodyEnd, command: command)
+            }
+            var header: UInt64 = 0
+            for index in bodyStart..<(bodyStart + headerLength) { header = header << 8 | UInt64(raw[index]) }
+            let address = command.isPlant ? UInt32(truncatingIfNeeded: header >> 32) : 0
+            let payload = Array(UnsafeBufferPointer(rebasing: raw[(bodyStart + headerLength)..<(bodyStart + length)]))
+            let frame = Frame(command: command, objectID: ObjectID(UInt32(truncatingIfNeeded: header)), payload: payload, address: address)
+            return .frame(frame, wireEnd: bodyEnd, declaredLength: nil)
+        }
+
         var address: UInt32 = 0
         var objectID: UInt32 = 0
         var payload: [UInt8] = []
@@ -198,7 +222,6 @@ public struct FrameDecoder: Sendable {
                 payload.append(UInt8(byte))
             }
         }
-        let lengthBytes = command.isLong ? 2 : 1
         if (1 + lengthBytes + length) & 1 == 1 {
             crc = CRC16.update(crc, with: 0, table: table)
         }
@@ -207,22 +230,39 @@ public struct FrameDecoder: Sendable {
         let low = reader.next()
         if low < 0 { return fallback(low) }
         guard UInt16(high) << 8 | UInt16(low) == crc else {
-            if command.isLong {
-                var scan = reader.index
-                while scan < raw.count && raw[scan] != FrameByte.start {
-                    scan += raw[scan] == FrameByte.escape ? 2 : 1
-                }
-                scan = min(scan, raw.count)
-                if scan < raw.count || finished {
-                    if let frame = recoverLong(raw, at: position, end: scan, command: command) { return frame }
-                } else if scan - position <= 2 * maximumLength + 16 {
-                    return .needMore
-                }
-            }
-            return .crcMismatch(wireEnd: reader.index, command: command)
+            return command.isLong ? recoverAfterMismatch(raw, at: position, from: reader.index, command: command)
+                : .crcMismatch(wireEnd: reader.index, command: command)
         }
         let frame = Frame(command: command, objectID: ObjectID(objectID), payload: payload, address: address)
         return .frame(frame, wireEnd: reader.index, declaredLength: nil)
+    }
+
+    /// After a long frame failed its checksum at the end its LEN gave (raw index `end`):
+    /// tries the end at the next start byte, waiting for it if it has not arrived.
+    private func recoverAfterMismatch(_ raw: UnsafeBufferPointer<UInt8>, at position: Int, from end: Int, command: Command) -> Step {
+        var scan = end
+        while scan < raw.count && raw[scan] != FrameByte.start {
+            scan += raw[scan] == FrameByte.escape ? 2 : 1
+        }
+        scan = min(scan, raw.count)
+        if scan < raw.count || finished {
+            if let frame = recoverLong(raw, at: position, end: scan, command: command) { return frame }
+        } else if scan - position <= 2 * maximumLength + 16 {
+            return .needMore
+        }
+        return .crcMismatch(wireEnd: end, command: command)
+    }
+
+    /// Whether raw bytes `from..<to` hold a start or an escape byte.
+    @inline(__always)
+    private static func containsSpecialByte(_ raw: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Bool {
+        var index = from
+        while index < to {
+            let byte = raw[index]
+            if byte == FrameByte.start || byte == FrameByte.escape { return true }
+            index += 1
+        }
+        return false
     }
 
     /// Tries a long frame that ends right before raw index `end`, whatever its LEN said.

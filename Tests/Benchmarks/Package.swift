@@ -19,6 +19,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
                 .product(name: "RCTProtocol", package: rootFolder),
+                .product(name: "RCTSimulator", package: rootFolder),
             ],
             path: "Benchmarks/Decoder",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]

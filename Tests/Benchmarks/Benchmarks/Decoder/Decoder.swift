@@ -1,5 +1,6 @@
 import Benchmark
 import RCTProtocol
+import RCTSimulator
 
 /// A realistic capture: mostly short float and integer responses, some strings and
 /// requests, and a long timeseries answer now and then, as a busy monitor sees it.
@@ -8,7 +9,7 @@ struct Capture {
     var frames = 0
 
     init(megabytes: Int, noisy: Bool, seed: UInt64 = 1) {
-        var random = Random(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let objects: [UInt32] = [0x959930BF, 0xF168B748, 0x400F015B, 0x1AC87AA0, 0x91617C58, 0xDB2D69AE, 0x65EED11B]
         while bytes.count < megabytes << 20 {
             if noisy && random.next() % 5 == 0 {
@@ -30,19 +31,6 @@ struct Capture {
             bytes += (try? frame.encoded()) ?? []
             frames += 1
         }
-    }
-}
-
-/// SplitMix64, so every run decodes the same bytes.
-struct Random {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
