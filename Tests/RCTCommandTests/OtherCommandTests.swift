@@ -163,6 +163,33 @@ struct OtherCommandTests {
         #expect(decoded.stdout.hasPrefix("2 frames, 0 CRC errors"))
     }
 
+    @Test("Ctrl-C on a serial link ends cleanly: exit 0, port settings restored, lock released")
+    func interruptRestoresPort() throws {
+        let fake = try FakeInverter.onPseudoTerminal()
+        defer { fake.stop() }
+        func lflag() -> tcflag_t {
+            let fd = open(fake.address, O_RDWR | O_NOCTTY | O_NONBLOCK)
+            defer { close(fd) }
+            var options = termios()
+            tcgetattr(fd, &options)
+            return options.c_lflag
+        }
+        // Cook the terminal first, so raw mode during the run is visible.
+        let fd = open(fake.address, O_RDWR | O_NOCTTY | O_NONBLOCK)
+        var cooked = termios()
+        tcgetattr(fd, &cooked)
+        cooked.c_lflag |= tcflag_t(ICANON)
+        tcsetattr(fd, TCSANOW, &cooked)
+        close(fd)
+        let monitor = try RCTBinary.start(["monitor", "--device", fake.address])
+        usleep(400_000)
+        #expect(lflag() & tcflag_t(ICANON) == 0, "raw while rct holds the port")
+        monitor.signal(SIGINT)
+        #expect(monitor.wait(timeout: 10) == 0)
+        #expect(lflag() & tcflag_t(ICANON) != 0, "settings restored")
+        #expect(try rct("get", "battery.soc", "--device", fake.address).status == 0, "lock released")
+    }
+
     @Test("monitor --duration ends by itself and sends nothing")
     func monitorDuration() throws {
         let fake = try FakeInverter.onPseudoTerminal()
