@@ -7,10 +7,15 @@ public struct Frame: Sendable, Hashable {
     /// The object the frame is about.
     public var objectID: ObjectID
     /// The encoded value (empty for a READ).
-    public var payload: [UInt8]
+    public var payload: Payload
 
     /// A frame about `objectID`; `address` matters only for plant commands.
     public init(command: Command, objectID: ObjectID, payload: [UInt8] = [], address: UInt32 = 0) {
+        self.init(command: command, objectID: objectID, payload: Payload(payload), address: address)
+    }
+
+    /// A frame about `objectID` with a payload already in frame form.
+    public init(command: Command, objectID: ObjectID, payload: Payload, address: UInt32 = 0) {
         self.command = command
         self.objectID = objectID
         self.payload = payload

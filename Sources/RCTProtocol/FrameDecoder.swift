@@ -199,15 +199,14 @@ public struct FrameDecoder: Sendable {
             var header: UInt64 = 0
             for index in bodyStart..<(bodyStart + headerLength) { header = header << 8 | UInt64(raw[index]) }
             let address = command.isPlant ? UInt32(truncatingIfNeeded: header >> 32) : 0
-            let payload = Array(UnsafeBufferPointer(rebasing: raw[(bodyStart + headerLength)..<(bodyStart + length)]))
+            let payload = Payload(copying: UnsafeBufferPointer(rebasing: raw[(bodyStart + headerLength)..<(bodyStart + length)]))
             let frame = Frame(command: command, objectID: ObjectID(UInt32(truncatingIfNeeded: header)), payload: payload, address: address)
             return .frame(frame, wireEnd: bodyEnd, declaredLength: nil)
         }
 
         var address: UInt32 = 0
         var objectID: UInt32 = 0
-        var payload: [UInt8] = []
-        payload.reserveCapacity(length - headerLength)
+        var payload = Payload()
         for index in 0..<length {
             let byte = reader.next()
             if byte < 0 { return fallback(byte) }
@@ -295,7 +294,7 @@ public struct FrameDecoder: Sendable {
                 objectID = objectID << 8 | UInt32(body[index])
             }
         }
-        let payload = Array(body[(3 + headerLength)..<(body.count - 2)])
+        let payload = Payload(body[(3 + headerLength)..<(body.count - 2)])
         let frame = Frame(command: command, objectID: ObjectID(objectID), payload: payload, address: address)
         return .frame(frame, wireEnd: end, declaredLength: declared)
     }

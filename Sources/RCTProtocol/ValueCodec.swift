@@ -1,5 +1,10 @@
 /// Converts values to and from their wire layout.
 public enum ValueCodec {
+    /// Decodes a frame's payload as `type`.
+    public static func decode(_ payload: Payload, as type: DataType) throws(ValueDecodingError) -> Value {
+        try decode(payload.bytes, as: type)
+    }
+
     /// Decodes `payload` as `type`; a payload whose size does not fit the type is an error, never a value.
     public static func decode(_ payload: [UInt8], as type: DataType) throws(ValueDecodingError) -> Value {
         if let size = type.fixedSize, payload.count != size {

@@ -196,8 +196,10 @@ struct ReserveCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let minRule = WriteRules.rule(named: "power_mng.soc_min")!
-            let chargeRule = WriteRules.rule(named: "power_mng.soc_charge")!
+            guard let minRule = WriteRules.rule(for: WriteRules.socMinID),
+                  let chargeRule = WriteRules.rule(for: WriteRules.socChargeID) else {
+                throw Failure("the write rules for soc_min and soc_charge are missing from this build", status: .unavailable)
+            }
             let minimum: Double
             let recharge: Double
             if factoryDefault {

@@ -43,7 +43,7 @@ enum Oracle {
     }
 }
 
-private func hexString(_ bytes: [UInt8]) -> String { HexText.format(bytes, separator: "").lowercased() }
+private func hexString<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String { HexText.format(bytes, separator: "").lowercased() }
 
 @Suite("Cross-check with python rctclient", .enabled(if: Oracle.python != nil || Oracle.required))
 struct OracleTests {
@@ -58,7 +58,7 @@ struct OracleTests {
             var frame = randomFrame(using: &rng, maxPayload: 120)
             frame.command = supported.randomElement(using: &rng)!
             frame.address = frame.command.isPlant ? frame.address : 0
-            frame.payload = Array(frame.payload.prefix(Frame.maximumPayload(for: frame.command)))
+            frame.payload = Payload(frame.payload.prefix(Frame.maximumPayload(for: frame.command)))
             sent.append(frame)
         }
         let answers = try Oracle.ask(sent.map {

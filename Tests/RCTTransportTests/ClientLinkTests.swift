@@ -52,7 +52,8 @@ struct ClientLinkTests {
             usleep(100_000)
             let writes = fake.received.filter { $0.command == .write }
             #expect(writes.count == 1)
-            #expect(writes.first?.payload == [2])
+            let payload = writes.first.map { Array($0.payload) }
+            #expect(payload == [2])
         }
     }
 
