@@ -43,6 +43,25 @@ public struct FrameDecoder: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
+    /// Feeds the next chunk of the stream (a block copy; the generic form goes byte by byte
+    /// when called from another module).
+    public mutating func append(_ bytes: [UInt8]) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Feeds the next chunk of the stream, as a block copy.
+    public mutating func append(_ bytes: ArraySlice<UInt8>) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Feeds the next chunk of the stream, as a block copy.
+    public mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
     /// Marks the end of the stream: whatever is left becomes frames or diagnostics.
     public mutating func finish() {
         finished = true
@@ -185,10 +204,9 @@ public struct FrameDecoder: Sendable {
         // byte, so it can be checked and sliced in place. Most frames on a clean link.
         let bodyStart = reader.index
         let bodyEnd = bodyStart + length + 2
-        if bodyEnd <= raw.count, !Self.containsSpecialByte(raw, from: bodyStart, to: bodyEnd) {
-            for index in bodyStart..<(bodyStart + length) {
-                crc = CRC16.update(crc, with: raw[index], table: table)
-            }
+        if bodyEnd <= raw.count, let checked = Self.checksumIfPlain(raw, from: bodyStart, dataEnd: bodyStart + length,
+                                                                    to: bodyEnd, crc: crc, table: table) {
+            crc = checked
             if (1 + lengthBytes + length) & 1 == 1 {
                 crc = CRC16.update(crc, with: 0, table: table)
             }
@@ -252,16 +270,25 @@ public struct FrameDecoder: Sendable {
         return .crcMismatch(wireEnd: end, command: command)
     }
 
-    /// Whether raw bytes `from..<to` hold a start or an escape byte.
+    /// The checksum continued over raw bytes `from..<dataEnd`, if `from..<to` holds no start
+    /// or escape byte (so the bytes are the frame's own); nil otherwise. One pass, for speed.
     @inline(__always)
-    private static func containsSpecialByte(_ raw: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Bool {
+    private static func checksumIfPlain(_ raw: UnsafeBufferPointer<UInt8>, from: Int, dataEnd: Int, to: Int,
+                                        crc start: UInt16, table: UnsafeBufferPointer<UInt16>) -> UInt16? {
+        var crc = start
         var index = from
-        while index < to {
+        while index < dataEnd {
             let byte = raw[index]
-            if byte == FrameByte.start || byte == FrameByte.escape { return true }
+            if byte == FrameByte.start || byte == FrameByte.escape { return nil }
+            crc = (crc &<< 8) ^ table[Int(UInt8(truncatingIfNeeded: crc &>> 8) ^ byte)]
             index += 1
         }
-        return false
+        while index < to {
+            let byte = raw[index]
+            if byte == FrameByte.start || byte == FrameByte.escape { return nil }
+            index += 1
+        }
+        return crc
     }
 
     /// Tries a long frame that ends right before raw index `end`, whatever its LEN said.

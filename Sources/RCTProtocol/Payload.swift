@@ -25,11 +25,18 @@ public struct Payload: RandomAccessCollection, Hashable, Sendable, ExpressibleBy
 
     /// The bytes of `buffer`, copied.
     init(copying buffer: UnsafeBufferPointer<UInt8>) {
-        if buffer.count > Self.inlineCapacity {
+        let count = buffer.count
+        if count > Self.inlineCapacity {
             heap = Array(buffer)
             return
         }
-        for byte in buffer { append(byte) }
+        var index = 0
+        while index < count {
+            let shift = UInt64((index & 7) * 8)
+            if index < 8 { low |= UInt64(buffer[index]) << shift } else { high |= UInt64(buffer[index]) << shift }
+            index += 1
+        }
+        inlineCount = UInt8(count)
     }
 
     /// Adds a byte at the end.
