@@ -11,16 +11,27 @@ public struct ObjectID: RawRepresentable, Sendable, Hashable, Comparable, Custom
 
     /// Reads an id written as `0x` hex (`0xF168B748`) or as a decimal number; nil for anything else.
     public init?(parsing text: some StringProtocol) {
-        let value: UInt32?
-        if text.hasPrefix("0x") || text.hasPrefix("0X") {
-            value = UInt32(text.dropFirst(2), radix: 16)
-        } else if !text.isEmpty, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber) {
-            value = UInt32(text)
-        } else {
-            value = nil
+        var digits = Substring(text).utf8[...]
+        var radix: UInt64 = 10
+        if digits.count > 2, digits.first == UInt8(ascii: "0"),
+           digits.dropFirst().first == UInt8(ascii: "x") || digits.dropFirst().first == UInt8(ascii: "X") {
+            digits = digits.dropFirst(2)
+            radix = 16
         }
-        guard let value else { return nil }
-        self.rawValue = value
+        guard !digits.isEmpty, digits.count <= 10 else { return nil }
+        var value: UInt64 = 0
+        for byte in digits {
+            let digit: UInt64
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt64(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f") where radix == 16: digit = UInt64(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F") where radix == 16: digit = UInt64(byte - UInt8(ascii: "A") + 10)
+            default: return nil
+            }
+            value = value * radix + digit
+        }
+        guard value <= UInt64(UInt32.max) else { return nil }
+        self.rawValue = UInt32(value)
     }
 
     /// Upper-case hex with a `0x` prefix and eight digits, e.g. `0xF168B748`.

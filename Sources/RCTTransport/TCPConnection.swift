@@ -19,6 +19,12 @@ public final class TCPConnection: Transport {
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_protocol = Int32(IPPROTO_TCP)
+        hints.ai_flags = AI_NUMERICSERV
+        // An address literal needs no name service (which would load NSS modules: milliseconds).
+        var probe = in6_addr()
+        if inet_pton(AF_INET, endpoint.host, &probe) == 1 || inet_pton(AF_INET6, endpoint.host, &probe) == 1 {
+            hints.ai_flags |= AI_NUMERICHOST
+        }
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
         guard status == 0, let first = list else {
