@@ -24,7 +24,7 @@ struct DecodeCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let input = try InputFile(path: file)
-            var writer = DumpWriter(json: connection.json)
+            var writer = DumpWriter(json: connection.json, formatsLines: !summary)
             var hexParser = StreamingHexParser()
             var output = OutputBuffer()
             let json = connection.json, quiet = summary

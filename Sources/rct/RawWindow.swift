@@ -29,6 +29,8 @@ struct RawWindow {
 /// Feeds a decoder and formats its output as a dump: shared by decode and monitor.
 struct DumpWriter {
     let json: Bool
+    /// Whether lines are formatted at all (not for --summary, which only counts).
+    let formatsLines: Bool
     private var decoder = FrameDecoder()
     private var window = RawWindow()
     private(set) var frames = 0
@@ -36,7 +38,10 @@ struct DumpWriter {
     private(set) var skippedBytes = 0
     private(set) var sawBootloader = false
 
-    init(json: Bool) { self.json = json }
+    init(json: Bool, formatsLines: Bool = true) {
+        self.json = json
+        self.formatsLines = formatsLines
+    }
 
     var bytes: Int { decoder.streamLength }
 
@@ -59,18 +64,18 @@ struct DumpWriter {
             switch output {
             case let .frame(decoded):
                 frames += 1
-                raw = window.slice(offset: decoded.offset, count: decoded.wireLength)
+                raw = formatsLines ? window.slice(offset: decoded.offset, count: decoded.wireLength) : nil
             case let .event(event):
                 switch event {
                 case let .skipped(offset, count), let .interrupted(offset, count), let .incomplete(offset, count):
                     skippedBytes += count
-                    raw = count <= 64 ? window.slice(offset: offset, count: count) : nil
+                    raw = formatsLines && count <= 64 ? window.slice(offset: offset, count: count) : nil
                 case .crcMismatch: crcErrors += 1
                 case .bootloader: sawBootloader = true
                 case .oversize, .extensionFrame: break
                 }
             }
-            emit(FrameDump.describe(output, raw: raw))
+            if formatsLines { emit(FrameDump.describe(output, raw: raw)) }
         }
         window.discard(before: decoder.streamLength - decoder.bufferedByteCount)
     }

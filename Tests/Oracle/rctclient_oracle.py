@@ -22,14 +22,16 @@ from rctclient.utils import decode_value, encode_value
 
 
 def parse(data):
+    """Frames rctclient finds in `data`. After a frame it rejects, scanning goes on at the next
+    start byte after that frame's own, which is how a careful user of its parser resynchronises."""
     frames = []
     while data:
         frame = ReceiveFrame()
         try:
             used = frame.consume(data)
-        except (FrameCRCMismatch, InvalidCommand, FrameLengthExceeded) as exc:
-            used = max(1, getattr(exc, "consumed_bytes", 1))
-            data = data[used:]
+        except (FrameCRCMismatch, InvalidCommand, FrameLengthExceeded):
+            following = data.find(b"+", 1)
+            data = data[following:] if following > 0 else b""
             continue
         data = data[used:]
         if frame.complete():
