@@ -29,6 +29,37 @@ struct TCPTests {
         #expect(error?.description.contains("refused") == true)
     }
 
+    @Test("A connect that gets no answer times out on its deadline")
+    func connectTimeout() throws {
+        // A listener that never accepts, with its queue filled: the kernel drops further SYNs.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var size = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(listener, raw, size) == 0 && listen(listener, 0) == 0 && getsockname(listener, raw, &size) == 0
+            }
+        }
+        let endpoint = Endpoint(host: "127.0.0.1", port: UInt16(bigEndian: address.sin_port))
+        var fillers: [TCPConnection] = []
+        var timedOut = false
+        let started = Date()
+        for _ in 0..<8 where !timedOut {
+            do {
+                fillers.append(try TCPConnection(to: endpoint, timeout: 0.5))
+            } catch let error {
+                guard case .timedOut = error else { Issue.record("got \(error)"); return }
+                timedOut = true
+            }
+        }
+        #expect(timedOut, "the queue never filled")
+        #expect(Date().timeIntervalSince(started) < 8 * 0.5 + 2)
+        fillers.forEach { $0.close() }
+    }
+
     @Test("An unknown host name is reported as such")
     func unknownHost() {
         let error = #expect(throws: TransportError.self) { try TCPConnection(to: Endpoint(host: "no-such-host.invalid"), timeout: 1) }
