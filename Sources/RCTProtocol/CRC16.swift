@@ -24,12 +24,25 @@ public enum CRC16 {
         (crc &<< 8) ^ table[Int(UInt8(truncatingIfNeeded: crc &>> 8) ^ byte)]
     }
 
-    /// The 256 partial remainders of the polynomial, so the checksum costs one lookup per byte.
-    static let table: [UInt16] = (0..<256).map { index in
-        var crc = UInt16(index) << 8
-        for _ in 0..<8 {
-            crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1
+    /// Two tables of 256 partial remainders: the first advances the checksum by one byte,
+    /// the second (entries 256...511) by one byte followed by a zero byte, so two bytes can
+    /// be folded in with two independent lookups (see ``update(_:with:_:table:)``).
+    static let table: [UInt16] = {
+        let single: [UInt16] = (0..<256).map { index in
+            var crc = UInt16(index) << 8
+            for _ in 0..<8 {
+                crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1
+            }
+            return crc
         }
-        return crc
+        let double = single.map { ((($0 & 0xFF) << 8) ^ single[Int($0 >> 8)]) }
+        return single + double
+    }()
+
+    /// Two steps of the table-driven CRC at once: bytes `first` then `second`.
+    @inline(__always)
+    static func update(_ crc: UInt16, with first: UInt8, _ second: UInt8, table: UnsafeBufferPointer<UInt16>) -> UInt16 {
+        let folded = crc ^ (UInt16(first) << 8 | UInt16(second))
+        return table[256 + Int(folded >> 8)] ^ table[Int(folded & 0xFF)]
     }
 }

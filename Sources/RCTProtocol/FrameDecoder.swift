@@ -277,10 +277,18 @@ public struct FrameDecoder: Sendable {
                                         crc start: UInt16, table: UnsafeBufferPointer<UInt16>) -> UInt16? {
         var crc = start
         var index = from
-        while index < dataEnd {
+        while index + 1 < dataEnd {
+            let first = raw[index], second = raw[index + 1]
+            if first == FrameByte.start || first == FrameByte.escape || second == FrameByte.start || second == FrameByte.escape {
+                return nil
+            }
+            crc = CRC16.update(crc, with: first, second, table: table)
+            index += 2
+        }
+        if index < dataEnd {
             let byte = raw[index]
             if byte == FrameByte.start || byte == FrameByte.escape { return nil }
-            crc = (crc &<< 8) ^ table[Int(UInt8(truncatingIfNeeded: crc &>> 8) ^ byte)]
+            crc = CRC16.update(crc, with: byte, table: table)
             index += 1
         }
         while index < to {
