@@ -56,15 +56,17 @@ public struct ParameterWriter {
 
     /// Sets `rule`'s parameter to `value` (already validated) and verifies it.
     ///
-    /// With `force` the value is written even when the device already has it.
-    public func set(_ rule: WriteRule, to value: Value, force: Bool = false) throws(ControlError) -> WriteOutcome {
+    /// With `force` the value is written even when the device already has it. `current` is
+    /// the value just read, when the caller has it, so it is not read twice.
+    public func set(_ rule: WriteRule, to value: Value, force: Bool = false, current known: Value? = nil) throws(ControlError) -> WriteOutcome {
         do {
             try rule.validate(value)
         } catch {
             throw .refused(error.description)
         }
         let object = object(for: rule)
-        let old = try current(rule)
+        let old: Value
+        if let known { old = known } else { old = try current(rule) }
         if !force && rule.matches(old, value) {
             return WriteOutcome(rule: rule, old: old, new: value, written: false, verified: true)
         }

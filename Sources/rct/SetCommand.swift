@@ -56,13 +56,13 @@ struct SetCommand: ParsableCommand {
             }
             let session = try Session(connection)
             // The first exchange goes through the session, so a silent serial port can give way to TCP.
-            if let object = Registry.standard.object(id: rule.id) { _ = try session.read(object) }
+            let current = try Registry.standard.object(id: rule.id).map { try session.read($0) }
             let writer = ParameterWriter(client: session.client)
             for warning in try writer.crossCheck([rule.id: parsed]) {
                 Console.error("rct: warning: \(warning)")
             }
             do {
-                let outcome = try writer.set(rule, to: parsed, force: force)
+                let outcome = try writer.set(rule, to: parsed, force: force, current: current)
                 report(outcome)
                 if outcome.written {
                     Console.error("rct: note: written to RAM only; the inverter forgets it on reboot (rct never flashes parameters)")
