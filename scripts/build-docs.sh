@@ -8,7 +8,10 @@ rm -rf "$graphs" && mkdir -p "$graphs" .build/docs
 swift build -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$PWD/$graphs" >/dev/null
 for target in RCTProtocol RCTTransport RCTControl RCTSimulator; do
   mkdir -p "$graphs/$target"
-  cp "$graphs/$target".symbols.json "$graphs/$target"/ 2>/dev/null || true
+  # The module's own graph and its extension graphs (Target@Other.symbols.json).
+  for graph in "$graphs/$target".symbols.json "$graphs/$target"@*.symbols.json; do
+    [ -f "$graph" ] && cp "$graph" "$graphs/$target"/
+  done
   catalog="Sources/$target/$target.docc"
   args=()
   [ -d "$catalog" ] && args+=("$catalog")

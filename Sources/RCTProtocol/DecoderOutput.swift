@@ -10,6 +10,7 @@ public struct DecodedFrame: Sendable, Hashable {
     public var declaredLength: Int?
 
     /// A frame seen at `offset`; `declaredLength` only when LEN was wrong.
+    @inline(__always)
     public init(frame: Frame, offset: Int, wireLength: Int, declaredLength: Int? = nil) {
         self.frame = frame
         self.offset = offset

@@ -15,6 +15,7 @@ public struct Frame: Sendable, Hashable {
     }
 
     /// A frame about `objectID` with a payload already in frame form.
+    @inline(__always)
     public init(command: Command, objectID: ObjectID, payload: Payload, address: UInt32 = 0) {
         self.command = command
         self.objectID = objectID
