@@ -65,6 +65,16 @@ public enum ValueText {
         let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         let days = era * 146_097 + dayOfEra - 719_468
-        return days * 86400 + secondsOfDay
+        let seconds = days * 86400 + secondsOfDay
+        // Days that do not exist in that month (2024-02-30) would roll over: refuse them.
+        guard timestamp(seconds).hasPrefix(String(date[0]) + "-" + String(date[1]).leftPadded() + "-" + String(date[2]).leftPadded()) else {
+            return nil
+        }
+        return seconds
     }
+}
+
+extension String {
+    /// Two-digit form of a one-digit number, e.g. `3` as `03`.
+    fileprivate func leftPadded() -> String { count == 1 ? "0" + self : self }
 }

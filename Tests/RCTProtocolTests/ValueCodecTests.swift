@@ -128,7 +128,7 @@ struct ValueCodecTests {
         #expect(ValueText.parseTimestamp(text) == seconds)
     }
 
-    @Test("Bad timestamps are refused", arguments: ["", "2023-13-01", "2023-01-01T25:00", "yesterday", "2023-1-1x"])
+    @Test("Bad timestamps are refused", arguments: ["", "2023-13-01", "2023-01-01T25:00", "yesterday", "2023-1-1x", "2024-02-30", "2023-02-29", "2023-04-31"])
     func badTimestamps(text: String) {
         #expect(ValueText.parseTimestamp(text) == nil)
     }
