@@ -214,11 +214,7 @@ public struct FrameDecoder: Sendable {
                 return command.isLong ? recoverAfterMismatch(raw, at: position, from: bodyEnd, command: command)
                     : .crcMismatch(wireEnd: bodyEnd, command: command)
             }
-            var header: UInt64 = 0
-            for index in bodyStart..<(bodyStart + headerLength) { header = header << 8 | UInt64(raw[index]) }
-            let address = command.isPlant ? UInt32(truncatingIfNeeded: header >> 32) : 0
-            let payload = Payload(copying: UnsafeBufferPointer(rebasing: raw[(bodyStart + headerLength)..<(bodyStart + length)]))
-            let frame = Frame(command: command, objectID: ObjectID(UInt32(truncatingIfNeeded: header)), payload: payload, address: address)
+            let frame = Self.frame(command, in: raw, headerStart: bodyStart, payloadEnd: bodyStart + length)
             return .frame(frame, wireEnd: bodyEnd, declaredLength: nil)
         }
 
@@ -299,6 +295,18 @@ public struct FrameDecoder: Sendable {
         return crc
     }
 
+    /// The frame whose unescaped address (plant frames) and object id start at `headerStart`
+    /// of `bytes`, with the payload running up to `payloadEnd`.
+    @inline(__always)
+    private static func frame(_ command: Command, in bytes: UnsafeBufferPointer<UInt8>, headerStart: Int, payloadEnd: Int) -> Frame {
+        let headerLength = command.isPlant ? 8 : 4
+        var header: UInt64 = 0
+        for index in headerStart..<(headerStart + headerLength) { header = header << 8 | UInt64(bytes[index]) }
+        let payload = Payload(copying: UnsafeBufferPointer(rebasing: bytes[(headerStart + headerLength)..<payloadEnd]))
+        return Frame(command: command, objectID: ObjectID(UInt32(truncatingIfNeeded: header)), payload: payload,
+                     address: command.isPlant ? UInt32(truncatingIfNeeded: header >> 32) : 0)
+    }
+
     /// Tries a long frame that ends right before raw index `end`, whatever its LEN said.
     private func recoverLong(_ raw: UnsafeBufferPointer<UInt8>, at position: Int, end: Int, command: Command) -> Step? {
         var body: [UInt8] = []
@@ -320,17 +328,7 @@ public struct FrameDecoder: Sendable {
             return nil
         }
         let declared = Int(body[1]) << 8 | Int(body[2])
-        var address: UInt32 = 0
-        var objectID: UInt32 = 0
-        for index in 3..<(3 + headerLength) {
-            if command.isPlant && index < 7 {
-                address = address << 8 | UInt32(body[index])
-            } else {
-                objectID = objectID << 8 | UInt32(body[index])
-            }
-        }
-        let payload = Payload(body[(3 + headerLength)..<(body.count - 2)])
-        let frame = Frame(command: command, objectID: ObjectID(objectID), payload: payload, address: address)
+        let frame = body.withUnsafeBufferPointer { Self.frame(command, in: $0, headerStart: 3, payloadEnd: body.count - 2) }
         return .frame(frame, wireEnd: end, declaredLength: declared)
     }
 
