@@ -86,9 +86,7 @@ public enum SerialPortDiscovery {
     }
 
     private static func attribute(_ device: OpaquePointer, _ key: String) -> String? {
-        string(udev_device_get_sysattr_value(device, key))
-            .map { String($0.reversed().drop(while: { $0 == "\n" || $0 == " " }).reversed()) }
-            .flatMap { $0.isEmpty ? nil : $0 }
+        string(udev_device_get_sysattr_value(device, key)).map(trimmed).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     private static func string(_ pointer: UnsafePointer<CChar>?) -> String? {
@@ -110,12 +108,12 @@ public enum SerialPortDiscovery {
                 index += 1
             }
         }
-        return String(decoding: bytes, as: UTF8.self).trimmingCharacters()
+        return trimmed(String(decoding: bytes, as: UTF8.self))
     }
-}
 
-extension String {
-    fileprivate func trimmingCharacters() -> String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    /// `text` without the spaces and newlines sysfs and udev leave around values.
+    private static func trimmed(_ text: String) -> String {
+        let isPadding: (Character) -> Bool = { $0 == " " || $0 == "\n" }
+        return String(text.drop(while: isPadding).reversed().drop(while: isPadding).reversed())
     }
 }
