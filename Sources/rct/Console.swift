@@ -9,6 +9,11 @@ enum Console {
         write(line + "\n", to: STDOUT_FILENO)
     }
 
+    /// The reminder after any write: values live in RAM until the next reboot.
+    static func remindNotFlashed() {
+        error("rct: note: written to RAM only; the inverter forgets it on reboot (rct never flashes parameters)")
+    }
+
     /// Prints a line on standard error.
     static func error(_ line: String) {
         write(line + "\n", to: STDERR_FILENO)

@@ -223,7 +223,7 @@ struct ReserveCommand: ParsableCommand {
             let session = try Session(connection)
             let runner = ScenarioRunner(client: session.client, reconnect: { try session.reopen() }, report: printer.print)
             try runner.reserve(minimum: minimum, charge: recharge)
-            Console.error("rct: note: written to RAM only; the inverter forgets it on reboot (rct never flashes parameters)")
+            Console.remindNotFlashed()
             return .success
         }
     }

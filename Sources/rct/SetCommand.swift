@@ -65,14 +65,13 @@ struct SetCommand: ParsableCommand {
                 let outcome = try writer.set(rule, to: parsed, force: force, current: current)
                 report(outcome)
                 if outcome.written {
-                    Console.error("rct: note: written to RAM only; the inverter forgets it on reboot (rct never flashes parameters)")
+                    Console.remindNotFlashed()
                 }
                 return .success
             } catch let ControlError.verificationFailed(name, wrote, readBack) {
                 if connection.json {
-                    Console.out(JSON.object([("name", .string(rule.name)), ("id", .string(rule.id.description)),
-                                             ("old", .null), ("new", JSONValue.of(parsed)), ("written", .bool(true)),
-                                             ("verified", .bool(false)), ("read_back", .string(readBack))]).text)
+                    Console.out(Self.outcomeJSON(rule, old: current, new: parsed, written: true, verified: false,
+                                                 readBack: readBack).text)
                 }
                 throw ControlError.verificationFailed(name: name, wrote: wrote, readBack: readBack)
             }
@@ -82,14 +81,24 @@ struct SetCommand: ParsableCommand {
     private func report(_ outcome: WriteOutcome) {
         let rule = outcome.rule
         if connection.json {
-            Console.out(JSON.object([("name", .string(rule.name)), ("id", .string(rule.id.description)),
-                                     ("old", JSONValue.of(outcome.old)), ("new", JSONValue.of(outcome.new)),
-                                     ("written", .bool(outcome.written)), ("verified", .bool(outcome.verified))]).text)
+            Console.out(Self.outcomeJSON(rule, old: outcome.old, new: outcome.new, written: outcome.written,
+                                         verified: outcome.verified).text)
         } else if outcome.written {
             Console.out("\(rule.name): \(rule.describe(outcome.old)) -> \(rule.describe(outcome.new)), written and verified")
         } else {
             Console.out("\(rule.name): already \(rule.describe(outcome.old)), unchanged (nothing written)")
         }
+    }
+
+    /// The documented `set --json` object; `read_back` only when verification failed.
+    private static func outcomeJSON(_ rule: WriteRule, old: Value?, new: Value, written: Bool, verified: Bool,
+                                    readBack: String? = nil) -> JSON {
+        var members: [(String, JSON)] = [
+            ("name", .string(rule.name)), ("id", .string(rule.id.description)), ("old", old.map(JSONValue.of) ?? .null),
+            ("new", JSONValue.of(new)), ("written", .bool(written)), ("verified", .bool(verified)),
+        ]
+        if let readBack { members.append(("read_back", .string(readBack))) }
+        return .object(members)
     }
 
     /// The rule for a name or id; anything not writable is bad input that names the writable ones.
