@@ -203,11 +203,8 @@ public final class ScenarioRunner {
                 report(.ending(reason: "the time is up"))
                 return
             }
-            let wake = min(deadline, .after(seconds: timing.pollInterval))
-            while !wake.hasPassed {
-                if let signal = Interruption.signal { throw .client(.interrupted(signal: signal)) }
-                pause(min(0.1, wake.remainingSeconds))
-            }
+            pause(min(deadline, .after(seconds: timing.pollInterval)).remainingSeconds)
+            if let signal = Interruption.signal { throw .client(.interrupted(signal: signal)) }
             if nextCheck.hasPassed {
                 try reassert(forced)
                 nextCheck = .after(seconds: timing.reassertInterval)
