@@ -18,31 +18,71 @@ public enum CRC16 {
         }
     }
 
-    /// One step of the table-driven CRC; `table` must be ``table``.
-    @inline(__always)
-    static func update(_ crc: UInt16, with byte: UInt8, table: UnsafeBufferPointer<UInt16>) -> UInt16 {
-        (crc &<< 8) ^ table[Int(UInt8(truncatingIfNeeded: crc &>> 8) ^ byte)]
-    }
-
-    /// Two tables of 256 partial remainders: the first advances the checksum by one byte,
-    /// the second (entries 256...511) by one byte followed by a zero byte, so two bytes can
-    /// be folded in with two independent lookups (see ``update(_:with:_:table:)``).
+    /// Eight tables of 256 partial remainders. Slice `k` (entries `256 * k ..< 256 * (k + 1)`)
+    /// holds the remainder of a byte followed by `k` zero bytes, so several bytes can be folded
+    /// in with independent lookups instead of one dependent step per byte.
     static let table: [UInt16] = {
-        let single: [UInt16] = (0..<256).map { index in
+        var slices: [UInt16] = (0..<256).map { index in
             var crc = UInt16(index) << 8
             for _ in 0..<8 {
                 crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1
             }
             return crc
         }
-        let double = single.map { ((($0 & 0xFF) << 8) ^ single[Int($0 >> 8)]) }
-        return single + double
+        for slice in 1..<8 {
+            for index in 0..<256 {
+                let previous = slices[(slice - 1) * 256 + index]
+                slices.append((previous << 8) ^ slices[Int(previous >> 8)])
+            }
+        }
+        return slices
     }()
 
-    /// Two steps of the table-driven CRC at once: bytes `first` then `second`.
+    /// One step of the table-driven CRC; `table` must be ``table``.
+    @inline(__always)
+    static func update(_ crc: UInt16, with byte: UInt8, table: UnsafeBufferPointer<UInt16>) -> UInt16 {
+        (crc &<< 8) ^ table[Int(UInt8(truncatingIfNeeded: crc &>> 8) ^ byte)]
+    }
+
+    /// Two steps at once: bytes `first` then `second`.
     @inline(__always)
     static func update(_ crc: UInt16, with first: UInt8, _ second: UInt8, table: UnsafeBufferPointer<UInt16>) -> UInt16 {
         let folded = crc ^ (UInt16(first) << 8 | UInt16(second))
         return table[256 + Int(folded >> 8)] ^ table[Int(folded & 0xFF)]
+    }
+
+    /// Eight steps at once: the bytes of `word`, most significant first.
+    @inline(__always)
+    static func update(_ crc: UInt16, withEightBytes word: UInt64, table: UnsafeBufferPointer<UInt16>) -> UInt16 {
+        let folded = word ^ UInt64(crc) << 48
+        func lookup(_ slice: Int) -> UInt16 {
+            table[slice << 8 | Int(truncatingIfNeeded: folded >> UInt64(slice * 8)) & 0xFF]
+        }
+        return lookup(7) ^ lookup(6) ^ lookup(5) ^ lookup(4) ^ lookup(3) ^ lookup(2) ^ lookup(1) ^ lookup(0)
+    }
+
+    /// The checksum continued over every byte of `bytes`; `table` must be ``table``.
+    @inline(__always)
+    static func update(_ crc: UInt16, over bytes: UnsafeBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt16>) -> UInt16 {
+        var crc = crc
+        var index = 0
+        let raw = UnsafeRawBufferPointer(bytes)
+        while index + 8 <= bytes.count {
+            crc = update(crc, withEightBytes: raw.bigEndianWord(at: index), table: table)
+            index += 8
+        }
+        while index < bytes.count {
+            crc = update(crc, with: bytes[index], table: table)
+            index += 1
+        }
+        return crc
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// The eight bytes at `offset`, the first in the most significant bits.
+    @inline(__always)
+    func bigEndianWord(at offset: Int) -> UInt64 {
+        UInt64(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 }

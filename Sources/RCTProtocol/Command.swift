@@ -28,6 +28,27 @@ public enum Command: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// ``readPeriodically`` addressed to one device of a plant.
     case plantReadPeriodically = 0x48
 
+    /// The command a byte stands for, or nil when it stands for none. Written out rather
+    /// than synthesised so that the stream decoder can inline it.
+    @inline(__always)
+    public init?(rawValue: UInt8) {
+        switch rawValue {
+        case 0x01: self = .read
+        case 0x02: self = .write
+        case 0x03: self = .longWrite
+        case 0x05: self = .response
+        case 0x06: self = .longResponse
+        case 0x08: self = .readPeriodically
+        case 0x41: self = .plantRead
+        case 0x42: self = .plantWrite
+        case 0x43: self = .plantLongWrite
+        case 0x45: self = .plantResponse
+        case 0x46: self = .plantLongResponse
+        case 0x48: self = .plantReadPeriodically
+        default: return nil
+        }
+    }
+
     /// Whether the frame carries a 4-byte plant address before the object id.
     public var isPlant: Bool { rawValue & 0x40 != 0 }
 

@@ -218,36 +218,30 @@ public struct FrameDecoder: Sendable {
             return .frame(frame, wireEnd: bodyEnd, declaredLength: nil)
         }
 
-        var address: UInt32 = 0
-        var objectID: UInt32 = 0
-        var payload = Payload()
-        for index in 0..<length {
-            let byte = reader.next()
-            if byte < 0 { return fallback(byte) }
-            crc = CRC16.update(crc, with: UInt8(byte), table: table)
-            if index < headerLength {
-                if command.isPlant && index < 4 {
-                    address = address << 8 | UInt32(byte)
-                } else {
-                    objectID = objectID << 8 | UInt32(byte)
-                }
-            } else {
-                payload.append(UInt8(byte))
+        // Slow path: escapes in the frame, or not all of it here yet. Unescape the data into
+        // scratch space, then check and slice it as the fast path does.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { data in
+            for index in 0..<length {
+                let byte = reader.next()
+                if byte < 0 { return fallback(byte) }
+                data[index] = UInt8(truncatingIfNeeded: byte)
             }
+            let unescaped = UnsafeBufferPointer(data)
+            crc = CRC16.update(crc, over: unescaped, table: table)
+            if (1 + lengthBytes + length) & 1 == 1 {
+                crc = CRC16.update(crc, with: 0, table: table)
+            }
+            let high = reader.next()
+            if high < 0 { return fallback(high) }
+            let low = reader.next()
+            if low < 0 { return fallback(low) }
+            guard UInt16(high) << 8 | UInt16(low) == crc else {
+                return command.isLong ? recoverAfterMismatch(raw, at: position, from: reader.index, command: command)
+                    : .crcMismatch(wireEnd: reader.index, command: command)
+            }
+            let frame = Self.frame(command, in: unescaped, headerStart: 0, payloadEnd: length)
+            return .frame(frame, wireEnd: reader.index, declaredLength: nil)
         }
-        if (1 + lengthBytes + length) & 1 == 1 {
-            crc = CRC16.update(crc, with: 0, table: table)
-        }
-        let high = reader.next()
-        if high < 0 { return fallback(high) }
-        let low = reader.next()
-        if low < 0 { return fallback(low) }
-        guard UInt16(high) << 8 | UInt16(low) == crc else {
-            return command.isLong ? recoverAfterMismatch(raw, at: position, from: reader.index, command: command)
-                : .crcMismatch(wireEnd: reader.index, command: command)
-        }
-        let frame = Frame(command: command, objectID: ObjectID(objectID), payload: payload, address: address)
-        return .frame(frame, wireEnd: reader.index, declaredLength: nil)
     }
 
     /// After a long frame failed its checksum at the end its LEN gave (raw index `end`):
@@ -273,6 +267,13 @@ public struct FrameDecoder: Sendable {
                                         crc start: UInt16, table: UnsafeBufferPointer<UInt16>) -> UInt16? {
         var crc = start
         var index = from
+        let bytes = UnsafeRawBufferPointer(raw)
+        while index + 8 <= dataEnd {
+            let word = bytes.bigEndianWord(at: index)
+            if containsStartOrEscape(word) { return nil }
+            crc = CRC16.update(crc, withEightBytes: word, table: table)
+            index += 8
+        }
         while index + 1 < dataEnd {
             let first = raw[index], second = raw[index + 1]
             if first == FrameByte.start || first == FrameByte.escape || second == FrameByte.start || second == FrameByte.escape {
@@ -293,6 +294,17 @@ public struct FrameDecoder: Sendable {
             index += 1
         }
         return crc
+    }
+
+    /// Whether any of the eight bytes of `word` is a start or escape byte.
+    @inline(__always)
+    private static func containsStartOrEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let starts = word ^ ones &* UInt64(FrameByte.start)
+        let escapes = word ^ ones &* UInt64(FrameByte.escape)
+        // A byte is zero exactly where the word matched: the classic has-zero-byte test.
+        let zeroes = (starts &- ones) & ~starts | (escapes &- ones) & ~escapes
+        return zeroes & (ones << 7) != 0
     }
 
     /// The frame whose unescaped address (plant frames) and object id start at `headerStart`

@@ -24,19 +24,34 @@ public struct Payload: RandomAccessCollection, Hashable, Sendable, ExpressibleBy
     }
 
     /// The bytes of `buffer`, copied.
+    @inline(__always)
     init(copying buffer: UnsafeBufferPointer<UInt8>) {
         let count = buffer.count
         if count > Self.inlineCapacity {
             heap = Array(buffer)
             return
         }
-        var index = 0
-        while index < count {
-            let shift = UInt64((index & 7) * 8)
-            if index < 8 { low |= UInt64(buffer[index]) << shift } else { high |= UInt64(buffer[index]) << shift }
-            index += 1
+        if count > 8 {
+            low = Self.word(buffer, from: 0, count: 8)
+            high = Self.word(buffer, from: 8, count: count - 8)
+        } else {
+            low = Self.word(buffer, from: 0, count: count)
         }
         inlineCount = UInt8(count)
+    }
+
+    /// Up to eight bytes of `buffer` from `from`, the first in the lowest bits.
+    @inline(__always)
+    private static func word(_ buffer: UnsafeBufferPointer<UInt8>, from: Int, count: Int) -> UInt64 {
+        let raw = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[from..<(from + count)])
+        switch count {
+        case 8: return UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+        case 4: return UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+        default:
+            var word: UInt64 = 0
+            for index in 0..<count { word |= UInt64(raw[index]) << UInt64(index * 8) }
+            return word
+        }
     }
 
     /// Adds a byte at the end.

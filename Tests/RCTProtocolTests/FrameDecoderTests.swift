@@ -175,6 +175,37 @@ struct FrameDecoderTests {
         #expect(frames(decodeAll(randomSplit(stream, using: &rng))) == sent)
     }
 
+    @Test("Frames of every data length decode, with and without escapes", arguments: 0...64)
+    func everyDataLength(payloadLength: Int) throws {
+        for command in [Command.response, .longResponse, .plantResponse] {
+            // Bytes 0x30...0x6F hold no start or escape byte, so the data can be taken in place.
+            let plain = (0..<payloadLength).map { UInt8(0x30 + $0 % 64) }
+            let frame = Frame(command: command, objectID: ObjectID(0x1122_3344), payload: plain, address: 0x0102_0304)
+            #expect(frames(decodeAll([try frame.encoded()])) == [frame], "\(command), \(payloadLength) bytes")
+
+            guard payloadLength > 0 else { continue }
+            var escaped = plain
+            escaped[0] = FrameByte.escape
+            escaped[payloadLength - 1] = FrameByte.start
+            let escapedFrame = Frame(command: command, objectID: frame.objectID, payload: escaped, address: frame.address)
+            #expect(frames(decodeAll([try escapedFrame.encoded()])) == [escapedFrame], "\(command), \(payloadLength) bytes")
+        }
+    }
+
+    @Test("A changed data byte fails the checksum at every position", arguments: 0...40)
+    func corruptedDataByte(payloadLength: Int) {
+        let frame = Frame(command: .response, objectID: ObjectID(0x1122_3344), payload: (0..<payloadLength).map { UInt8(0x30 + $0) })
+        var body: [UInt8] = [frame.command.rawValue, UInt8(payloadLength + 4)] + frame.objectID.rawValue.bigEndianBytes + frame.payload
+        let crc = CRC16.checksum(body)
+        for position in 2..<body.count {
+            body[position] ^= 0x80
+            let outputs = decodeAll([escapedWire(body + [UInt8(crc >> 8), UInt8(crc & 0xFF)])])
+            body[position] ^= 0x80
+            #expect(frames(outputs).isEmpty, "byte \(position) of \(payloadLength)")
+            #expect(events(outputs).contains { if case .crcMismatch = $0 { true } else { false } })
+        }
+    }
+
     @Test("Random garbage between frames never loses an intact frame", arguments: 0..<300)
     func garbageBetweenFrames(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
@@ -225,7 +256,11 @@ struct FrameDecoderTests {
         body += [UInt8(wrong >> 8), UInt8(wrong & 0xFF)]
         body += frame.objectID.rawValue.bigEndianBytes + frame.payload
         let crc = CRC16.checksum(body)
-        body += [UInt8(crc >> 8), UInt8(crc & 0xFF)]
+        return escapedWire(body + [UInt8(crc >> 8), UInt8(crc & 0xFF)])
+    }
+
+    /// A start byte, then `body` with every start and escape byte escaped.
+    private func escapedWire(_ body: [UInt8]) -> [UInt8] {
         var wire: [UInt8] = [0x2B]
         for byte in body {
             if byte == 0x2B || byte == 0x2D { wire.append(0x2D) }

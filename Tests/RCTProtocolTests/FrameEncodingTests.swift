@@ -9,6 +9,14 @@ struct FrameEncodingTests {
         #expect(try frame.encoded() == [0x2B, 0x02, 0x05, 0xF1, 0x68, 0xB7, 0x48, 0x02, 0x7A, 0x40])
     }
 
+    @Test("Every command byte, and no other byte, is recognised")
+    func commandBytes() {
+        for byte in UInt8.min...UInt8.max {
+            #expect(Command(rawValue: byte) == Command.allCases.first { $0.rawValue == byte }, "byte \(byte)")
+        }
+        #expect(Command.allCases.allSatisfy { Command(rawValue: $0.rawValue) == $0 })
+    }
+
     @Test("CRC pads odd-length input with one zero byte")
     func crcPadding() {
         let odd: [UInt8] = [0x02, 0x05, 0xF1, 0x68, 0xB7, 0x48, 0x02]
