@@ -86,7 +86,7 @@ struct OtherCommandTests {
     @Test("decode: raw file, hex on stdin, JSON lines and the summary")
     func decode() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rct-capture-\(getpid()).bin").path
-        FileManager.default.createFile(atPath: path, contents: Data(Self.capture))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(Self.capture)))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let text = try rct("decode", path)
         #expect(text.status == 0)
@@ -130,7 +130,7 @@ struct OtherCommandTests {
         let frame = try Frame(command: .response, objectID: ObjectID(0x959930BF), payload: [1, 2, 3, 4]).encoded()
         let block = Data(Array(repeating: frame, count: 100_000).flatMap { $0 })
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rct-big-\(getpid()).bin").path
-        FileManager.default.createFile(atPath: path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
         let handle = try #require(FileHandle(forWritingAtPath: path))
         for _ in 0..<30 { handle.write(block) }
         try handle.close()
