@@ -71,9 +71,12 @@ public enum CRC16 {
             crc = update(crc, withEightBytes: raw.bigEndianWord(at: index), table: table)
             index += 8
         }
-        while index < bytes.count {
+        while index + 2 <= bytes.count {
+            crc = update(crc, with: bytes[index], bytes[index + 1], table: table)
+            index += 2
+        }
+        if index < bytes.count {
             crc = update(crc, with: bytes[index], table: table)
-            index += 1
         }
         return crc
     }

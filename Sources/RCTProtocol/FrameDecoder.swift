@@ -199,23 +199,14 @@ public struct FrameDecoder: Sendable {
         if length < headerLength { return .noise }
         if length > maximumLength { return .oversize(declaredLength: length) }
 
-        let lengthBytes = command.isLong ? 2 : 1
         // Fast path: the rest of the frame is in the buffer and holds no start or escape
         // byte, so it can be checked and sliced in place. Most frames on a clean link.
         let bodyStart = reader.index
         let bodyEnd = bodyStart + length + 2
-        if bodyEnd <= raw.count, let checked = Self.checksumIfPlain(raw, from: bodyStart, dataEnd: bodyStart + length,
-                                                                    to: bodyEnd, crc: crc, table: table) {
-            crc = checked
-            if (1 + lengthBytes + length) & 1 == 1 {
-                crc = CRC16.update(crc, with: 0, table: table)
-            }
-            guard UInt16(raw[bodyEnd - 2]) << 8 | UInt16(raw[bodyEnd - 1]) == crc else {
-                return command.isLong ? recoverAfterMismatch(raw, at: position, from: bodyEnd, command: command)
-                    : .crcMismatch(wireEnd: bodyEnd, command: command)
-            }
-            let frame = Self.frame(command, in: raw, headerStart: bodyStart, payloadEnd: bodyStart + length)
-            return .frame(frame, wireEnd: bodyEnd, declaredLength: nil)
+        if bodyEnd <= raw.count, let dataCRC = Self.checksumIfPlain(raw, from: bodyStart, to: bodyEnd, crc: crc, table: table) {
+            let received = UInt16(raw[bodyEnd - 2]) << 8 | UInt16(raw[bodyEnd - 1])
+            return check(command, data: UnsafeBufferPointer(rebasing: raw[bodyStart..<(bodyEnd - 2)]), crc: dataCRC,
+                         received: received, wireEnd: bodyEnd, in: raw, at: position, table: table)
         }
 
         // Slow path: escapes in the frame, or not all of it here yet. Unescape the data into
@@ -226,22 +217,32 @@ public struct FrameDecoder: Sendable {
                 if byte < 0 { return fallback(byte) }
                 data[index] = UInt8(truncatingIfNeeded: byte)
             }
-            let unescaped = UnsafeBufferPointer(data)
-            crc = CRC16.update(crc, over: unescaped, table: table)
-            if (1 + lengthBytes + length) & 1 == 1 {
-                crc = CRC16.update(crc, with: 0, table: table)
-            }
             let high = reader.next()
             if high < 0 { return fallback(high) }
             let low = reader.next()
             if low < 0 { return fallback(low) }
-            guard UInt16(high) << 8 | UInt16(low) == crc else {
-                return command.isLong ? recoverAfterMismatch(raw, at: position, from: reader.index, command: command)
-                    : .crcMismatch(wireEnd: reader.index, command: command)
-            }
-            let frame = Self.frame(command, in: unescaped, headerStart: 0, payloadEnd: length)
-            return .frame(frame, wireEnd: reader.index, declaredLength: nil)
+            let unescaped = UnsafeBufferPointer(data)
+            return check(command, data: unescaped, crc: CRC16.update(crc, over: unescaped, table: table),
+                         received: UInt16(high) << 8 | UInt16(low), wireEnd: reader.index, in: raw, at: position, table: table)
         }
+    }
+
+    /// Ends a frame whose unescaped data (address, object id and payload) is `data` and whose
+    /// checksum has run up to the end of the data: pads it, compares it with `received`, and
+    /// gives the frame, or the mismatch, ending at raw index `wireEnd`.
+    @inline(__always)
+    private func check(_ command: Command, data: UnsafeBufferPointer<UInt8>, crc: UInt16, received: UInt16,
+                       wireEnd: Int, in raw: UnsafeBufferPointer<UInt8>, at position: Int,
+                       table: UnsafeBufferPointer<UInt16>) -> Step {
+        var crc = crc
+        if ((command.isLong ? 3 : 2) + data.count) & 1 == 1 {
+            crc = CRC16.update(crc, with: 0, table: table)
+        }
+        guard crc == received else {
+            return command.isLong ? recoverAfterMismatch(raw, at: position, from: wireEnd, command: command)
+                : .crcMismatch(wireEnd: wireEnd, command: command)
+        }
+        return .frame(Self.frame(command, data: data), wireEnd: wireEnd, declaredLength: nil)
     }
 
     /// After a long frame failed its checksum at the end its LEN gave (raw index `end`):
@@ -260,40 +261,35 @@ public struct FrameDecoder: Sendable {
         return .crcMismatch(wireEnd: end, command: command)
     }
 
-    /// The checksum continued over raw bytes `from..<dataEnd`, if `from..<to` holds no start
-    /// or escape byte (so the bytes are the frame's own); nil otherwise. One pass, for speed.
+    /// The checksum `crc` continued over the frame data in raw bytes `from..<to` (the last two
+    /// are the received checksum), or nil if the range holds a start or escape byte. The bulk
+    /// is tested and folded in one pass of eight bytes per step; the short rest goes through
+    /// the general helpers.
     @inline(__always)
-    private static func checksumIfPlain(_ raw: UnsafeBufferPointer<UInt8>, from: Int, dataEnd: Int, to: Int,
-                                        crc start: UInt16, table: UnsafeBufferPointer<UInt16>) -> UInt16? {
-        var crc = start
+    private static func checksumIfPlain(_ raw: UnsafeBufferPointer<UInt8>, from: Int, to: Int, crc: UInt16,
+                                        table: UnsafeBufferPointer<UInt16>) -> UInt16? {
+        var crc = crc
         var index = from
         let bytes = UnsafeRawBufferPointer(raw)
-        while index + 8 <= dataEnd {
+        while index + 8 <= to - 2 {
             let word = bytes.bigEndianWord(at: index)
             if containsStartOrEscape(word) { return nil }
             crc = CRC16.update(crc, withEightBytes: word, table: table)
             index += 8
         }
-        while index + 1 < dataEnd {
-            let first = raw[index], second = raw[index + 1]
-            if first == FrameByte.start || first == FrameByte.escape || second == FrameByte.start || second == FrameByte.escape {
-                return nil
-            }
-            crc = CRC16.update(crc, with: first, second, table: table)
-            index += 2
-        }
-        if index < dataEnd {
-            let byte = raw[index]
-            if byte == FrameByte.start || byte == FrameByte.escape { return nil }
-            crc = CRC16.update(crc, with: byte, table: table)
-            index += 1
-        }
+        if containsStartOrEscape(raw, from: index, to: to) { return nil }
+        return CRC16.update(crc, over: UnsafeBufferPointer(rebasing: raw[index..<(to - 2)]), table: table)
+    }
+
+    /// Whether raw bytes `from..<to` hold a start or escape byte.
+    @inline(__always)
+    private static func containsStartOrEscape(_ raw: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Bool {
+        var index = from
         while index < to {
-            let byte = raw[index]
-            if byte == FrameByte.start || byte == FrameByte.escape { return nil }
+            if raw[index] == FrameByte.start || raw[index] == FrameByte.escape { return true }
             index += 1
         }
-        return crc
+        return false
     }
 
     /// Whether any of the eight bytes of `word` is a start or escape byte.
@@ -307,14 +303,13 @@ public struct FrameDecoder: Sendable {
         return zeroes & (ones << 7) != 0
     }
 
-    /// The frame whose unescaped address (plant frames) and object id start at `headerStart`
-    /// of `bytes`, with the payload running up to `payloadEnd`.
+    /// The frame whose unescaped data is `data`: address (plant frames), object id, payload.
     @inline(__always)
-    private static func frame(_ command: Command, in bytes: UnsafeBufferPointer<UInt8>, headerStart: Int, payloadEnd: Int) -> Frame {
+    private static func frame(_ command: Command, data: UnsafeBufferPointer<UInt8>) -> Frame {
         let headerLength = command.isPlant ? 8 : 4
         var header: UInt64 = 0
-        for index in headerStart..<(headerStart + headerLength) { header = header << 8 | UInt64(bytes[index]) }
-        let payload = Payload(copying: UnsafeBufferPointer(rebasing: bytes[(headerStart + headerLength)..<payloadEnd]))
+        for index in 0..<headerLength { header = header << 8 | UInt64(data[index]) }
+        let payload = Payload(copying: UnsafeBufferPointer(rebasing: data[headerLength...]))
         return Frame(command: command, objectID: ObjectID(UInt32(truncatingIfNeeded: header)), payload: payload,
                      address: command.isPlant ? UInt32(truncatingIfNeeded: header >> 32) : 0)
     }
@@ -340,7 +335,7 @@ public struct FrameDecoder: Sendable {
             return nil
         }
         let declared = Int(body[1]) << 8 | Int(body[2])
-        let frame = body.withUnsafeBufferPointer { Self.frame(command, in: $0, headerStart: 3, payloadEnd: body.count - 2) }
+        let frame = body.withUnsafeBufferPointer { Self.frame(command, data: UnsafeBufferPointer(rebasing: $0[3..<(body.count - 2)])) }
         return .frame(frame, wireEnd: end, declaredLength: declared)
     }
 
