@@ -89,12 +89,7 @@ public final class Client {
     public func listen(until deadline: Deadline, _ handle: (DecoderOutput) -> Void) throws(ClientError) {
         while !deadline.hasPassed {
             try checkSignal()
-            let bytes = try receive(until: deadline)
-            var outputs: [DecoderOutput] = []
-            decoder.append(bytes)
-            while let output = decoder.next() { outputs.append(output) }
-            emitTrace(.received, bytes, outputs)
-            outputs.forEach(handle)
+            decode(try receive(until: deadline)).forEach(handle)
         }
     }
 
@@ -149,18 +144,23 @@ public final class Client {
         try checkSignal()
         let bytes = try receive(until: deadline)
         guard !bytes.isEmpty else { return }
-        var outputs: [DecoderOutput] = []
-        decoder.append(bytes)
-        while let output = decoder.next() {
-            outputs.append(output)
+        for output in decode(bytes) {
             switch output {
             case let .frame(decoded): pending.append(decoded)
             case .event(.bootloader): sawBootloader = true
             case .event: break
             }
         }
-        emitTrace(.received, bytes, outputs)
         if sawBootloader { throw .bootloader }
+    }
+
+    /// Feeds received bytes to the decoder; traces them with what they decoded to.
+    private func decode(_ bytes: [UInt8]) -> [DecoderOutput] {
+        var outputs: [DecoderOutput] = []
+        decoder.append(bytes)
+        while let output = decoder.next() { outputs.append(output) }
+        emitTrace(.received, bytes, outputs)
+        return outputs
     }
 
     private func receive(until deadline: Deadline) throws(ClientError) -> [UInt8] {
