@@ -103,11 +103,7 @@ public final class ScenarioRunner {
     public func reserve(minimum: Double, charge: Double) throws(ControlError) {
         let minRule = Self.rule(WriteRules.socMinID)
         let chargeRule = Self.rule(WriteRules.socChargeID)
-        let minValue = try minRule.validated(.float(Float(minimum)))
-        let chargeValue = try chargeRule.validated(.float(Float(charge)))
-        guard charge < minimum - 1e-9 else {
-            throw .refused("power_mng.soc_charge (\(WriteRule.format(charge, decimals: 2))) must stay below power_mng.soc_min (\(WriteRule.format(minimum, decimals: 2)))")
-        }
+        let (minValue, chargeValue) = try Self.reserveValues(minimum: minimum, charge: charge)
         let writer = ParameterWriter(client: client)
         for warning in try writer.crossCheck([WriteRules.socMinID: minValue, WriteRules.socChargeID: chargeValue]) {
             report(.note(warning))
@@ -131,6 +127,18 @@ public final class ScenarioRunner {
                 throw .verificationFailed(name: rule.name, wrote: rule.describe(value), readBack: rule.describe(now))
             }
         }
+    }
+
+    /// The reserve as the values to write: soc_min and soc_charge, each accepted by its write
+    /// rule, with soc_charge below soc_min. Callers use it to refuse bad input before connecting.
+    @discardableResult
+    public static func reserveValues(minimum: Double, charge: Double) throws(ControlError) -> (minimum: Value, charge: Value) {
+        let minValue = try rule(WriteRules.socMinID).validated(.float(Float(minimum)))
+        let chargeValue = try rule(WriteRules.socChargeID).validated(.float(Float(charge)))
+        guard charge < minimum - 1e-9 else {
+            throw .refused("power_mng.soc_charge (\(WriteRule.format(charge, decimals: 2))) must stay below power_mng.soc_min (\(WriteRule.format(minimum, decimals: 2)))")
+        }
+        return (minValue, chargeValue)
     }
 
     // MARK: - The forced state and its hand-back
@@ -172,11 +180,7 @@ public final class ScenarioRunner {
                 keepStrategy = false
             }
             let steps = restore.filter { !(keepStrategy && $0.0.id == WriteRules.socStrategyID) }
-            do {
-                try handBack(steps)
-            } catch {
-                throw error
-            }
+            try handBack(steps)
         }
         if let failure {
             if case let .client(.interrupted(signal)) = failure {

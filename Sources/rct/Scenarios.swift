@@ -210,10 +210,8 @@ struct ReserveCommand: ParsableCommand {
                 guard recharge >= 0 else {
                     throw Failure("power_mng.soc_charge would be below 0; give --charge", status: .badInput)
                 }
-                guard recharge < minimum - 1e-9 else {
-                    throw Failure("power_mng.soc_charge (\(WriteRule.format(recharge, decimals: 2))) must stay below power_mng.soc_min (\(WriteRule.format(minimum, decimals: 2)))", status: .badInput)
-                }
             }
+            try ScenarioRunner.reserveValues(minimum: minimum, charge: recharge)
             let printer = ScenarioPrinter(json: connection.json)
             if dryRun {
                 printer.print(.planned(phase: .apply, name: chargeRule.name, value: WriteRule.format(recharge, decimals: 2)))
