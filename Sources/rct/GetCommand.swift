@@ -52,24 +52,25 @@ struct GetCommand: ParsableCommand {
 
     private func read(_ object: ObjectInfo, _ session: Session) throws -> Value {
         guard object.isHistory else { return try session.read(object) }
-        let now = Int64(time(nil))
-        let start = at.flatMap(ValueText.parseTimestamp) ?? now
-        var value = try session.read(object, payload: try ValueCodec.encode(.integer(clamp(start)), as: .int32))
+        // History objects answer with the page of samples logged before the time sent.
+        func page(before time: Int64) throws -> Value {
+            try session.read(object, payload: try ValueCodec.encode(.integer(clamp(time)), as: .int32))
+        }
+        let value = try page(before: at.flatMap(ValueText.parseTimestamp) ?? Int64(time(nil)))
         guard let since = since.flatMap(ValueText.parseTimestamp), case var .timeseries(series) = value else { return value }
         // Walk back in time until the samples reach `since`; the device answers a page per request.
         var oldest = series.samples.map(\.time).min()
         var pages = 1
         while let cursor = oldest, cursor > since, pages < 100 {
-            guard case let .timeseries(page) = try session.read(object, payload: try ValueCodec.encode(.integer(clamp(cursor)), as: .int32)) else { break }
-            let older = page.samples.filter { $0.time < cursor }
+            guard case let .timeseries(earlier) = try page(before: cursor) else { break }
+            let older = earlier.samples.filter { $0.time < cursor }
             if older.isEmpty { break }
             series.samples += older
             oldest = older.map(\.time).min()
             pages += 1
         }
         series.samples = series.samples.filter { $0.time >= since }
-        value = .timeseries(series)
-        return value
+        return .timeseries(series)
     }
 
     private func clamp(_ seconds: Int64) -> Int64 { min(max(seconds, Int64(Int32.min)), Int64(Int32.max)) }

@@ -42,9 +42,9 @@ struct ScenarioPrinter {
             let change = outcome.written ? "\(rule.describe(outcome.old)) -> \(rule.describe(outcome.new)), verified"
                 : "already \(rule.describe(outcome.old)), verified"
             emit("\(phase.rawValue): \(rule.name) \(change)",
-                 [("event", .string("step")), ("phase", .string(phase.rawValue)), ("name", .string(rule.name)),
-                  ("id", .string(rule.id.description)), ("old", JSONValue.of(outcome.old)), ("new", JSONValue.of(outcome.new)),
-                  ("written", .bool(outcome.written)), ("verified", .bool(outcome.verified))])
+                 [("event", .string("step")), ("phase", .string(phase.rawValue))]
+                    + SetCommand.outcomeMembers(rule, old: outcome.old, new: outcome.new, written: outcome.written,
+                                                verified: outcome.verified))
         case let .progress(soc, power, remaining):
             let socText = soc.map { WriteRule.format($0, decimals: 3) } ?? "?"
             let powerText = power.map { WriteRule.format($0, decimals: 0) + " W" } ?? "?"

@@ -93,12 +93,15 @@ struct SetCommand: ParsableCommand {
     /// The documented `set --json` object; `read_back` only when verification failed.
     private static func outcomeJSON(_ rule: WriteRule, old: Value?, new: Value, written: Bool, verified: Bool,
                                     readBack: String? = nil) -> JSON {
-        var members: [(String, JSON)] = [
-            ("name", .string(rule.name)), ("id", .string(rule.id.description)), ("old", old.map(JSONValue.of) ?? .null),
-            ("new", JSONValue.of(new)), ("written", .bool(written)), ("verified", .bool(verified)),
-        ]
+        var members = outcomeMembers(rule, old: old, new: new, written: written, verified: verified)
         if let readBack { members.append(("read_back", .string(readBack))) }
         return .object(members)
+    }
+
+    /// The members that describe one write, shared by `set --json` and the scenarios' step events.
+    static func outcomeMembers(_ rule: WriteRule, old: Value?, new: Value, written: Bool, verified: Bool) -> [(String, JSON)] {
+        [("name", .string(rule.name)), ("id", .string(rule.id.description)), ("old", old.map(JSONValue.of) ?? .null),
+         ("new", JSONValue.of(new)), ("written", .bool(written)), ("verified", .bool(verified))]
     }
 
     /// The rule for a name or id; anything not writable is bad input that names the writable ones.
