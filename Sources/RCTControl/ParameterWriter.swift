@@ -59,30 +59,21 @@ public struct ParameterWriter {
     /// With `force` the value is written even when the device already has it. `current` is
     /// the value just read, when the caller has it, so it is not read twice.
     public func set(_ rule: WriteRule, to value: Value, force: Bool = false, current known: Value? = nil) throws(ControlError) -> WriteOutcome {
-        do {
-            try rule.validate(value)
-        } catch {
-            throw .refused(error.description)
-        }
-        let object = object(for: rule)
+        let value = try rule.validated(value)
         let old: Value
         if let known { old = known } else { old = try current(rule) }
         if !force && rule.matches(old, value) {
             return WriteOutcome(rule: rule, old: old, new: value, written: false, verified: true)
         }
         do {
-            try client.write(value, to: object)
+            try client.write(value, to: object(for: rule))
         } catch {
             throw .client(error)
         }
         var readBack = old
         for attempt in 0..<readBackAttempts {
             if attempt > 0 { pause(readBackPause) }
-            do {
-                readBack = try client.read(object)
-            } catch {
-                throw .client(error)
-            }
+            readBack = try current(rule)
             if rule.matches(readBack, value) {
                 return WriteOutcome(rule: rule, old: old, new: value, written: true, verified: true)
             }
@@ -103,5 +94,17 @@ func pause(_ seconds: Double) {
         if Interruption.signal != nil { return }
         let slice = min(deadline.remainingSeconds, 0.05)
         usleepSeconds(slice)
+    }
+}
+
+extension WriteRule {
+    /// `value` if this rule accepts it, else the refusal.
+    func validated(_ value: Value) throws(ControlError) -> Value {
+        do {
+            try validate(value)
+        } catch {
+            throw .refused(error.description)
+        }
+        return value
     }
 }

@@ -272,15 +272,3 @@ public final class ScenarioRunner {
 
     private static func externRule() -> WriteRule { rule(WriteRules.batteryPowerExternID) }
 }
-
-extension WriteRule {
-    /// `value` if this rule accepts it, else the refusal.
-    func validated(_ value: Value) throws(ControlError) -> Value {
-        do {
-            try validate(value)
-        } catch {
-            throw .refused(error.description)
-        }
-        return value
-    }
-}
