@@ -29,11 +29,8 @@ struct LinkPlan {
                             settings: settings, origin: "command line")
         }
         var tried: [String] = []
-        let environment = (device: getenv("RCT_DEVICE").map { String(cString: $0) },
-                           host: getenv("RCT_HOST").map { String(cString: $0) })
-        if environment.device?.isEmpty == false || environment.host?.isEmpty == false {
-            let device = environment.device.flatMap { $0.isEmpty ? nil : $0 }
-            let host = environment.host.flatMap { $0.isEmpty ? nil : $0 }
+        let device = environmentValue("RCT_DEVICE"), host = environmentValue("RCT_HOST")
+        if device != nil || host != nil {
             return LinkPlan(device: device, endpoint: try host.map { try endpoint($0, options.port) },
                             settings: settings, origin: "RCT_DEVICE/RCT_HOST")
         }
@@ -100,11 +97,8 @@ struct ConfigFile {
 
     /// `$XDG_CONFIG_HOME/rct/config`, or `~/.config/rct/config`.
     static var path: String {
-        if let xdg = getenv("XDG_CONFIG_HOME").map({ String(cString: $0) }), !xdg.isEmpty {
-            return xdg + "/rct/config"
-        }
-        let home = getenv("HOME").map { String(cString: $0) } ?? ""
-        return home + "/.config/rct/config"
+        if let xdg = environmentValue("XDG_CONFIG_HOME") { return xdg + "/rct/config" }
+        return (environmentValue("HOME") ?? "") + "/.config/rct/config"
     }
 
     /// The file's settings; nil when there is no file. A malformed line is bad input.
@@ -143,6 +137,12 @@ struct ConfigFile {
         }
         return config
     }
+}
+
+/// The environment variable `name`, or nil when it is unset or empty.
+private func environmentValue(_ name: String) -> String? {
+    guard let value = getenv(name), value.pointee != 0 else { return nil }
+    return String(cString: value)
 }
 
 extension StringProtocol {
