@@ -168,14 +168,14 @@ struct OtherCommandTests {
         let fake = try FakeInverter.onPseudoTerminal()
         defer { fake.stop() }
         func lflag() -> tcflag_t {
-            let fd = open(fake.address, O_RDWR | O_NOCTTY | O_NONBLOCK)
+            let fd = open(fake.address, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
             defer { close(fd) }
             var options = termios()
             tcgetattr(fd, &options)
             return options.c_lflag
         }
         // Cook the terminal first, so raw mode during the run is visible.
-        let fd = open(fake.address, O_RDWR | O_NOCTTY | O_NONBLOCK)
+        let fd = open(fake.address, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
         var cooked = termios()
         tcgetattr(fd, &cooked)
         cooked.c_lflag |= tcflag_t(ICANON)

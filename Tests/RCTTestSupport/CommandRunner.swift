@@ -35,7 +35,10 @@ public final class ChildProcess {
     /// Starts `executable` with `arguments` (argv[0] excluded) and `environment`; `input` goes to its stdin.
     public init(_ executable: String, _ arguments: [String], environment: [String: String], input: [UInt8]? = nil) throws {
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1], inPipe: [Int32] = [-1, -1]
+        // Close-on-exec, so children spawned by concurrent tests do not inherit these ends
+        // (a stray write end would keep this child's output open after it exits).
         guard pipe(&outPipe) == 0, pipe(&errPipe) == 0, pipe(&inPipe) == 0 else { throw SpawnError(reason: "pipe") }
+        for fd in inPipe + outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

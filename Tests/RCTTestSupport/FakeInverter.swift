@@ -60,6 +60,9 @@ public final class FakeInverter: Sendable {
         guard openpty(&master, &slave, nil, nil, nil) == 0, let name = ttyname(slave) else {
             throw TransportError.unavailable("openpty failed")
         }
+        // Children spawned by concurrent tests must not keep this pty open.
+        _ = fcntl(master, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(slave, F_SETFD, FD_CLOEXEC)
         var options = termios()
         tcgetattr(slave, &options)
         cfmakeraw(&options)
@@ -74,7 +77,7 @@ public final class FakeInverter: Sendable {
 
     /// A fake inverter listening on 127.0.0.1 at a free port; `address` is `127.0.0.1:port`.
     public static func onLoopback(_ behaviour: FakeBehaviour = .normal) throws -> FakeInverter {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -94,6 +97,7 @@ public final class FakeInverter: Sendable {
                 guard poll(&entry, 1, 50) > 0 else { continue }
                 let client = accept(listener, nil, nil)
                 guard client >= 0 else { continue }
+                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
                 fake.state.withLock { $0.descriptors.append(client) }
                 fake.serve(client)
             }
@@ -102,18 +106,27 @@ public final class FakeInverter: Sendable {
     }
 
     /// Pulls the plug: closes the inverter's side of the link.
+    ///
+    /// Each descriptor is replaced by /dev/null rather than closed, so its number stays taken
+    /// while the serving thread may still poll it; a plain close could let another test's
+    /// port or socket get that number and be read by this thread.
     public func unplug() {
         state.withLock { state in
             state.stopped = true
-            for descriptor in state.descriptors { close(descriptor) }
-            state.descriptors.removeAll()
+            let placeholder = open("/dev/null", O_RDWR | O_CLOEXEC)
+            for descriptor in state.descriptors { dup2(placeholder, descriptor) }
+            close(placeholder)
         }
     }
 
-    /// Stops serving and closes everything.
+    /// Stops serving, then frees the descriptors once nothing uses them.
     public func stop() {
         unplug()
         while !finished.withLock({ $0 }) { usleep(1000) }
+        state.withLock { state in
+            for descriptor in state.descriptors { close(descriptor) }
+            state.descriptors.removeAll()
+        }
     }
 
     private var isStopped: Bool { state.withLock { $0.stopped } }

@@ -15,7 +15,7 @@ struct SerialPortTests {
         guard case .busy? = error else { Issue.record("got \(String(describing: error))"); return }
         first.close()
         // Once closed, the port is free again.
-        try SerialPort(path: fake.address).close()
+        try openOnceReleased(fake.address).close()
     }
 
     static let lineSettings = [SerialSettings(), SerialSettings(baudRate: 9600, dataBits: 7, parity: .even, stopBits: 2),
@@ -44,7 +44,7 @@ struct SerialPortTests {
         let fake = try FakeInverter.onPseudoTerminal()
         defer { fake.stop() }
         // Start from a cooked terminal, as a freshly plugged adapter is.
-        let fd = open(fake.address, O_RDWR | O_NOCTTY | O_NONBLOCK)
+        let fd = open(fake.address, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
         var cooked = try attributes(fake.address)
         cooked.c_lflag |= tcflag_t(ICANON) | tcflag_t(ECHO)
         tcsetattr(fd, TCSANOW, &cooked)
@@ -76,7 +76,7 @@ struct SerialPortTests {
         let error = #expect(throws: TransportError.self) { try SerialPort(path: fake.address, settings: SerialSettings(rs485: true)) }
         #expect(error?.description.contains("not supported by this adapter") == true)
         // The failed open released the port.
-        try SerialPort(path: fake.address).close()
+        try openOnceReleased(fake.address).close()
     }
 
     @Test("Missing ports, non-terminals and bad settings give clear errors")
@@ -90,8 +90,23 @@ struct SerialPortTests {
         }
     }
 
+    /// Opens `path`, waiting up to two seconds for its lock to be released. A child that a
+    /// concurrent test is spawning holds a copy of every descriptor, a just-closed port's
+    /// included, until its exec drops the close-on-exec ones; a port that stays locked still fails.
+    private func openOnceReleased(_ path: String) throws -> SerialPort {
+        let deadline = Date().addingTimeInterval(2)
+        while true {
+            do {
+                return try SerialPort(path: path)
+            } catch {
+                guard case .busy = error, Date() < deadline else { throw error }
+                usleep(10_000)
+            }
+        }
+    }
+
     private func attributes(_ path: String) throws -> termios {
-        let fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK)
+        let fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw TransportError.unavailable("cannot open \(path)") }
         defer { close(fd) }
         var options = termios()

@@ -32,7 +32,7 @@ struct TCPTests {
     @Test("A connect that gets no answer times out on its deadline")
     func connectTimeout() throws {
         // A listener that never accepts, with its queue filled: the kernel drops further SYNs.
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         defer { close(listener) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
