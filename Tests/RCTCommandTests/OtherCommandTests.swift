@@ -147,10 +147,10 @@ struct OtherCommandTests {
         defer { simulator.stop() }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rct-monitor-\(getpid()).bin").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let monitor = try RCTBinary.start(["monitor", "--host", simulator.endpoint, "--save", path, "--json"])
-        usleep(300_000)
+        let monitor = try RCTBinary.start(["monitor", "--host", simulator.endpoint, "--save", path, "--json", "-v"])
+        #expect(monitor.wait(until: { $0.stderr.contains("rct: using") }), "monitor connected")
         #expect(try rct("get", "battery.soc", "--host", simulator.endpoint).status == 0)
-        usleep(300_000)
+        #expect(monitor.wait(until: { $0.stdout.contains("RESPONSE") }), "monitor saw the answer")
         monitor.signal(SIGINT)
         #expect(monitor.wait(timeout: 10) == 0)
         let lines = monitor.stdout.split(separator: "\n")
@@ -181,8 +181,8 @@ struct OtherCommandTests {
         cooked.c_lflag |= tcflag_t(ICANON)
         tcsetattr(fd, TCSANOW, &cooked)
         close(fd)
-        let monitor = try RCTBinary.start(["monitor", "--device", fake.address])
-        usleep(400_000)
+        let monitor = try RCTBinary.start(["monitor", "--device", fake.address, "-v"])
+        #expect(monitor.wait(until: { $0.stderr.contains("rct: using") }), "monitor opened the port")
         #expect(lflag() & tcflag_t(ICANON) == 0, "raw while rct holds the port")
         monitor.signal(SIGINT)
         #expect(monitor.wait(timeout: 10) == 0)

@@ -78,8 +78,8 @@ struct SimulatorInteropTests {
         for (flags, expectAnswer) in [([String](), false), (["--ack-writes"], true)] {
             let simulator = try SimulatorProcess(flags)
             defer { simulator.stop() }
-            let monitor = try RCTBinary.start(["monitor", "--host", simulator.endpoint, "--json", "--duration", "1.5"])
-            usleep(300_000)
+            let monitor = try RCTBinary.start(["monitor", "--host", simulator.endpoint, "--json", "--duration", "3", "-v"])
+            #expect(monitor.wait(until: { $0.stderr.contains("rct: using") }), "monitor connected")
             #expect(try rct("set", "power_mng.soc_min", "0.2", "--host", simulator.endpoint).status == 0)
             _ = monitor.wait(timeout: 10)
             let commands = monitor.stdout

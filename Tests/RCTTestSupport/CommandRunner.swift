@@ -137,6 +137,16 @@ public final class ChildProcess {
         return nil
     }
 
+    /// Collects output until `condition` holds, for at most `timeout` seconds; false if it never did.
+    /// Tests wait on what the child says instead of sleeping a guess.
+    public func wait(until condition: (ChildProcess) -> Bool, timeout: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition(self) {
+            guard Date() < deadline, drain(wait: 20) || reap() == nil else { return condition(self) }
+        }
+        return true
+    }
+
     /// What it printed so far.
     public var stdout: String { String(decoding: outData, as: UTF8.self) }
     /// What it printed on stderr so far.
