@@ -125,16 +125,12 @@ public final class ChildProcess {
 
     /// The first line of standard output, read within `timeout` seconds.
     public func firstLine(timeout: Double = 10) -> String? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let newline = outData.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: outData[..<newline], as: UTF8.self)
-                outData.removeSubrange(...newline)
-                return line
-            }
-            if !drain(wait: 20) && reap() != nil { return nil }
-        }
-        return nil
+        let newlineByte = UInt8(ascii: "\n")
+        guard wait(until: { $0.outData.contains(newlineByte) }, timeout: timeout),
+              let newline = outData.firstIndex(of: newlineByte) else { return nil }
+        let line = String(decoding: outData[..<newline], as: UTF8.self)
+        outData.removeSubrange(...newline)
+        return line
     }
 
     /// Collects output until `condition` holds, for at most `timeout` seconds; false if it never did.
