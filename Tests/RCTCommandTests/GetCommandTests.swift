@@ -56,8 +56,7 @@ struct GetCommandTests {
         #expect(result.status == 64)
         #expect(result.stderr.contains("did you mean 'battery.soc'"))
         #expect(result.stderr.split(separator: "\n").count == 1)
-        usleep(100_000)
-        #expect(fake.received.isEmpty)
+        #expect(fake.receivedOnceSettled().isEmpty)
     }
 
     @Test("Timeseries take --at and --since and come back as arrays")

@@ -131,8 +131,7 @@ struct ScenarioTests {
         defer { fake.stop() }
         let result = try rct(arguments: arguments + ["--host", fake.address])
         #expect(result.status == 64)
-        usleep(100_000)
-        #expect(fake.received.isEmpty)
+        #expect(fake.receivedOnceSettled().isEmpty)
     }
 
     @Test("--dry-run prints the plan and opens no link")

@@ -31,7 +31,7 @@ struct SetCommandTests {
         let same = try rct("set", "power_mng.soc_min", "0.07", "--host", fake.address)
         #expect(same.status == 0)
         #expect(same.stdout.contains("unchanged"))
-        #expect(fake.received.allSatisfy { $0.command == .read })
+        #expect(fake.receivedOnceSettled().allSatisfy { $0.command == .read })
         let forced = try rct("set", "power_mng.soc_min", "0.07", "--force", "--json", "--host", fake.address)
         #expect(forced.status == 0)
         #expect((try json(forced.stdout) as? [String: Any])?["written"] as? Bool == true)
@@ -59,8 +59,7 @@ struct SetCommandTests {
         let result = try rct(arguments: ["set"] + arguments + ["--host", fake.address])
         #expect(result.status == 64)
         #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")
-        usleep(100_000)
-        #expect(fake.received.isEmpty)
+        #expect(fake.receivedOnceSettled().isEmpty)
     }
 
     @Test("soc_min above soc_max is refused before any write; soc_charge at soc_min warns")
@@ -70,7 +69,7 @@ struct SetCommandTests {
         let refused = try rct("set", "power_mng.soc_min", "0.99", "--host", fake.address)
         #expect(refused.status == 64)
         #expect(refused.stderr.contains("must not exceed power_mng.soc_max"))
-        #expect(fake.received.allSatisfy { $0.command == .read })
+        #expect(fake.receivedOnceSettled().allSatisfy { $0.command == .read })
         let warned = try rct("set", "power_mng.soc_charge", "0.07", "--host", fake.address)
         #expect(warned.status == 0)
         #expect(warned.stderr.contains("warning: power_mng.soc_charge (0.07) should stay below power_mng.soc_min"))

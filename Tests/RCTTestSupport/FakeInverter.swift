@@ -50,6 +50,13 @@ public final class FakeInverter: Sendable {
     /// Every frame received so far.
     public var received: [Frame] { state.withLock { $0.received } }
 
+    /// Every frame received, read after a short pause: a client that has already exited may
+    /// have left its last bytes in the kernel for the serving thread to pick up.
+    public func receivedOnceSettled() -> [Frame] {
+        usleep(100_000)
+        return received
+    }
+
     /// Changes the behaviour for later requests.
     public func behave(_ behaviour: FakeBehaviour) { state.withLock { $0.behaviour = behaviour } }
 

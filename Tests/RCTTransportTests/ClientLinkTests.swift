@@ -49,8 +49,7 @@ struct ClientLinkTests {
     func writeNeverRetried(kind: LinkKind) throws {
         try withLink(kind, .silent, timeout: 0.2, retries: 3) { client, fake in
             try client.write(.integer(2), to: object("power_mng.soc_strategy"))
-            usleep(100_000)
-            let writes = fake.received.filter { $0.command == .write }
+            let writes = fake.receivedOnceSettled().filter { $0.command == .write }
             #expect(writes.count == 1)
             let payload = writes.first.map { Array($0.payload) }
             #expect(payload == [2])
