@@ -203,20 +203,12 @@ public final class SimulatorServer {
     }
 
     private func openTerminal() throws(TransportError) {
-        var master: Int32 = -1
-        var slave: Int32 = -1
-        guard openpty(&master, &slave, nil, nil, nil) == 0 else { throw .unavailable("cannot open a pseudo-terminal") }
-        // Raw mode, or the terminal would echo our answers back to us as if they were requests.
-        var options = termios()
-        tcgetattr(slave, &options)
-        cfmakeraw(&options)
-        tcsetattr(slave, TCSANOW, &options)
+        let terminal = try PseudoTerminal.openRaw()
+        let master = terminal.master
         _ = fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK)
         ptyMaster = master
-        // Holding the slave open keeps the master from reporting a hang-up between clients.
-        ptyKeeper = slave
-        guard let name = ttyname(slave) else { throw .unavailable("cannot name the pseudo-terminal") }
-        let path = String(cString: name)
+        ptyKeeper = terminal.slave
+        let path = terminal.path
         ptyPath = path
         links.append(Link(descriptor: master, name: "pty", isTCP: false))
         if let link = configuration.link {

@@ -62,23 +62,11 @@ public final class FakeInverter: Sendable {
 
     /// A fake inverter on a new pseudo-terminal; `address` is the path of its serial side.
     public static func onPseudoTerminal(_ behaviour: FakeBehaviour = .normal) throws -> FakeInverter {
-        var master: Int32 = -1
-        var slave: Int32 = -1
-        guard openpty(&master, &slave, nil, nil, nil) == 0, let name = ttyname(slave) else {
-            throw TransportError.unavailable("openpty failed")
-        }
-        // Children spawned by concurrent tests must not keep this pty open.
-        _ = fcntl(master, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(slave, F_SETFD, FD_CLOEXEC)
-        var options = termios()
-        tcgetattr(slave, &options)
-        cfmakeraw(&options)
-        tcsetattr(slave, TCSANOW, &options)
-        let fake = FakeInverter(address: String(cString: name), behaviour: behaviour)
-        fake.state.withLock { $0.descriptors = [master, slave] }
-        // The test's own slave descriptor stays open until stop(), so the master sees no hang-up between clients.
-        let peer = master
-        fake.start { [fake] in fake.serve(peer) }
+        let terminal = try PseudoTerminal.openRaw()
+        let fake = FakeInverter(address: terminal.path, behaviour: behaviour)
+        // The slave stays open until stop(), so the master sees no hang-up between clients.
+        fake.state.withLock { $0.descriptors = [terminal.master, terminal.slave] }
+        fake.start { [fake] in fake.serve(terminal.master) }
         return fake
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RCTSimulator
 import RCTTestSupport
 @testable import RCTTransport
 import Testing
@@ -87,6 +88,21 @@ struct SerialPortTests {
         #expect(notTTY?.description.contains("is not a serial port") == true)
         #expect(throws: TransportError.invalidSettings("data bits must be 5 to 8; got 9")) {
             try SerialPort(path: "/dev/null", settings: SerialSettings(dataBits: 9))
+        }
+    }
+
+    @Test("Pseudo-terminals opened on many threads at once each know their own path")
+    func concurrentTerminals() async throws {
+        let terminals = try await withThrowingTaskGroup(of: [PseudoTerminal].self) { group in
+            for _ in 0..<4 { group.addTask { try (0..<100).map { _ in try PseudoTerminal.openRaw() } } }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        defer { for terminal in terminals { close(terminal.master); close(terminal.slave) } }
+        #expect(Set(terminals.map(\.path)).count == terminals.count)
+        for terminal in terminals {
+            var named = stat(), opened = stat()
+            #expect(stat(terminal.path, &named) == 0 && fstat(terminal.slave, &opened) == 0)
+            #expect(named.st_rdev == opened.st_rdev, "\(terminal.path) names another terminal")
         }
     }
 
