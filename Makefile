@@ -72,10 +72,10 @@ bench: deps
 	cd Tests/Benchmarks && swift package --disable-sandbox benchmark
 
 fuzz:
-	sh Tests/Fuzz/run.sh $${FUZZ_SECONDS:-60}
+	bash Tests/Fuzz/run.sh $${FUZZ_SECONDS:-60}
 
 docs:
-	sh scripts/build-docs.sh
+	bash scripts/build-docs.sh
 
 clean:
 	rm -rf .build $(VENV)

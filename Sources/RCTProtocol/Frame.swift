@@ -31,13 +31,21 @@ public struct Frame: Sendable, Hashable {
 
     /// The bytes to put on the wire: start byte, escaped body and checksum.
     public func encoded() throws(FrameEncodingError) -> [UInt8] {
+        try encoded(lengthError: 0)
+    }
+
+    /// The wire form with a LEN field off by `lengthError` (kept within what the field can
+    /// hold) and the checksum right over the bytes sent, as some firmware sends its long
+    /// answers. For simulators and tests of decoders.
+    public func encoded(lengthError: Int) throws(FrameEncodingError) -> [UInt8] {
         let limit = Self.maximumPayload(for: command)
         guard payload.count <= limit else {
             throw FrameEncodingError.payloadTooLarge(command: command, size: payload.count, limit: limit)
         }
         var body: [UInt8] = [command.rawValue]
         body.reserveCapacity(payload.count + 12)
-        let length = payload.count + 4 + (command.isPlant ? 4 : 0)
+        let actual = payload.count + 4 + (command.isPlant ? 4 : 0)
+        let length = min(max(actual + lengthError, 0), command.isLong ? Int(UInt16.max) : Int(UInt8.max))
         if command.isLong {
             body.append(UInt8(truncatingIfNeeded: length >> 8))
         }

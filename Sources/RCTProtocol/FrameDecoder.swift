@@ -6,8 +6,14 @@
 ///
 /// It resynchronises on its own: an unescaped start byte inside a frame starts a new
 /// frame; after a checksum failure it scans on from the byte after the failed frame's
-/// start byte, so an intact frame behind garbage is never lost. Long frames whose LEN
-/// field is wrong are recovered by trying the end at the next start byte.
+/// start byte, so an intact frame behind garbage is never lost.
+///
+/// Long frames whose LEN field is wrong (as some firmware sends them) are recovered by
+/// their checksum: when the CRC at the declared end fails, or a start byte arrives inside
+/// the declared length, the end is tried right before the next start byte, before a 0x00
+/// in front of it, and at the boundaries just before those (see ``WrongLengthRecovery``).
+/// On a live link the last frame of an answer has no next start byte: call
+/// ``lineWentQuiet()`` after a short silence to try closing it at what has arrived.
 ///
 /// Memory is bounded: apart from the bytes of the last chunk fed, it holds at most one
 /// unfinished frame of at most ``maximumLength`` bytes (twice that with escapes).
@@ -25,6 +31,7 @@ public struct FrameDecoder: Sendable {
     private var pendingBootloader: Int?
     private var bootloaderMatched = 0
     private var finished = false
+    private var quiet = false
 
     /// A decoder at the start of a stream.
     public init(maximumLength: Int = FrameDecoder.defaultMaximumLength) {
@@ -40,6 +47,7 @@ public struct FrameDecoder: Sendable {
     /// Feeds the next chunk of the stream.
     public mutating func append(_ bytes: some Sequence<UInt8>) {
         compact()
+        quiet = false
         buffer.append(contentsOf: bytes)
     }
 
@@ -47,24 +55,36 @@ public struct FrameDecoder: Sendable {
     /// when called from another module).
     public mutating func append(_ bytes: [UInt8]) {
         compact()
+        quiet = false
         buffer.append(contentsOf: bytes)
     }
 
     /// Feeds the next chunk of the stream, as a block copy.
     public mutating func append(_ bytes: ArraySlice<UInt8>) {
         compact()
+        quiet = false
         buffer.append(contentsOf: bytes)
     }
 
     /// Feeds the next chunk of the stream, as a block copy.
     public mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         compact()
+        quiet = false
         buffer.append(contentsOf: bytes)
     }
 
     /// Marks the end of the stream: whatever is left becomes frames or diagnostics.
     public mutating func finish() {
         finished = true
+    }
+
+    /// Tells the decoder that the line has been silent for a while, so that a long frame in
+    /// progress may be closed at what has arrived (its LEN may promise bytes that never
+    /// come). Drain ``next()`` afterwards. Unlike ``finish()`` nothing is given up: a frame
+    /// that does not check out at the end of the bytes so far is waited for as before.
+    /// The next ``append(_:)`` ends the quiet spell.
+    public mutating func lineWentQuiet() {
+        quiet = true
     }
 
     /// The next frame or diagnostic, or nil when more data is needed.
@@ -75,9 +95,12 @@ public struct FrameDecoder: Sendable {
             buffer.withUnsafeBufferPointer { raw in
                 while found < end && raw[found] != FrameByte.start { found += 1 }
             }
-            if found > start {
-                noteSkipped(from: start, to: found)
-                start = found
+            // A 0x00 at the very end may be the one some devices send before a start byte:
+            // hold it back until the next chunk shows whether one follows.
+            let skipEnd = found == end && found > start && !finished && buffer[end - 1] == 0 ? end - 1 : found
+            if skipEnd > start {
+                noteSkipped(from: start, to: skipEnd)
+                start = skipEnd
             }
             if found == end {
                 return flushPending(atEnd: true)
@@ -173,19 +196,16 @@ public struct FrameDecoder: Sendable {
         }
         var crc = CRC16.update(0xFFFF, with: UInt8(commandByte), table: table)
 
-        // What to do when the frame as declared cannot be read to its end.
+        // What to do when the frame as declared cannot be read to its end: the bytes run
+        // out, or a start byte comes first (a long frame's LEN may be too large).
         func fallback(_ outcome: Int) -> Step {
             if outcome == Unescaper.needMore {
-                if !finished { return .needMore }
-                if command.isLong, let frame = recoverLong(raw, at: position, end: raw.count, command: command) {
-                    return frame
-                }
-                return .incomplete
+                if finished { return recoverLong(raw, at: position, before: raw.count, command: command, searchingNoise: true) ?? .incomplete }
+                if quiet { return recoverLong(raw, at: position, before: raw.count, command: command, searchingNoise: false) ?? .needMore }
+                return .needMore
             }
-            if command.isLong, let frame = recoverLong(raw, at: position, end: reader.index, command: command) {
-                return frame
-            }
-            return .interrupted(at: reader.index)
+            return recoverLong(raw, at: position, before: reader.index, command: command, searchingNoise: true)
+                ?? .interrupted(at: reader.index)
         }
 
         var length = 0
@@ -196,7 +216,10 @@ public struct FrameDecoder: Sendable {
             length = length << 8 | byte
         }
         let headerLength = command.isPlant ? 8 : 4
-        if length < headerLength { return .noise }
+        if length < headerLength {
+            // A long frame's LEN may be wrong by any amount; other frames this short are noise.
+            return command.isLong ? recoverAfterMismatch(raw, at: position, from: reader.index, command: command) : .noise
+        }
         if length > maximumLength { return .oversize(declaredLength: length) }
 
         // Fast path: the rest of the frame is in the buffer and holds no start or escape
@@ -245,20 +268,23 @@ public struct FrameDecoder: Sendable {
         return .frame(Self.frame(command, data: data), wireEnd: wireEnd, declaredLength: nil)
     }
 
-    /// After a long frame failed its checksum at the end its LEN gave (raw index `end`):
-    /// tries the end at the next start byte, waiting for it if it has not arrived.
+    /// After a long frame failed its checksum at the end its LEN gave (raw index `end`; the
+    /// LEN may be too small): tries the end before the next start byte, waiting for it if it
+    /// has not arrived, or at what has arrived once the line is quiet or the stream ended.
     private func recoverAfterMismatch(_ raw: UnsafeBufferPointer<UInt8>, at position: Int, from end: Int, command: Command) -> Step {
+        let mismatch = Step.crcMismatch(wireEnd: end, command: command)
         var scan = end
         while scan < raw.count && raw[scan] != FrameByte.start {
             scan += raw[scan] == FrameByte.escape ? 2 : 1
         }
         scan = min(scan, raw.count)
         if scan < raw.count || finished {
-            if let frame = recoverLong(raw, at: position, end: scan, command: command) { return frame }
-        } else if scan - position <= 2 * maximumLength + 16 {
-            return .needMore
+            return recoverLong(raw, at: position, before: scan, command: command, searchingNoise: true) ?? mismatch
         }
-        return .crcMismatch(wireEnd: end, command: command)
+        if quiet, let frame = recoverLong(raw, at: position, before: scan, command: command, searchingNoise: false) {
+            return frame
+        }
+        return scan - position <= 2 * maximumLength + 16 ? .needMore : mismatch
     }
 
     /// The checksum `crc` continued over the frame data in raw bytes `from..<to` (the last two
@@ -314,29 +340,19 @@ public struct FrameDecoder: Sendable {
                      address: command.isPlant ? UInt32(truncatingIfNeeded: header >> 32) : 0)
     }
 
-    /// Tries a long frame that ends right before raw index `end`, whatever its LEN said.
-    private func recoverLong(_ raw: UnsafeBufferPointer<UInt8>, at position: Int, end: Int, command: Command) -> Step? {
-        var body: [UInt8] = []
-        var index = position + 1
-        while index < end {
-            var byte = raw[index]
-            if byte == FrameByte.escape {
-                guard index + 1 < end else { return nil }
-                index += 1
-                byte = raw[index]
-            }
-            body.append(byte)
-            index += 1
-        }
-        let headerLength = command.isPlant ? 8 : 4
-        guard body.count >= 3 + headerLength + 2, body.count - 5 <= maximumLength else { return nil }
-        let checked = body[..<(body.count - 2)]
-        guard CRC16.checksum(checked) == UInt16(body[body.count - 2]) << 8 | UInt16(body[body.count - 1]) else {
-            return nil
-        }
+    /// A long frame starting at raw index `position` whose end, whatever its LEN said, is found
+    /// by its checksum at or before raw index `boundary`; nil for other commands or when no
+    /// end checks out.
+    private func recoverLong(_ raw: UnsafeBufferPointer<UInt8>, at position: Int, before boundary: Int, command: Command,
+                             searchingNoise: Bool) -> Step? {
+        guard command.isLong,
+              let found = WrongLengthRecovery.find(in: raw, frameAt: position, boundary: boundary,
+                                                   headerLength: command.isPlant ? 8 : 4, maximumLength: maximumLength,
+                                                   searchingNoise: searchingNoise) else { return nil }
+        let body = found.body
         let declared = Int(body[1]) << 8 | Int(body[2])
-        let frame = body.withUnsafeBufferPointer { Self.frame(command, data: UnsafeBufferPointer(rebasing: $0[3..<(body.count - 2)])) }
-        return .frame(frame, wireEnd: end, declaredLength: declared)
+        let frame = body.withUnsafeBufferPointer { Self.frame(command, data: UnsafeBufferPointer(rebasing: $0[3...])) }
+        return .frame(frame, wireEnd: found.wireEnd, declaredLength: declared == body.count - 3 ? nil : declared)
     }
 
     // MARK: - Bookkeeping

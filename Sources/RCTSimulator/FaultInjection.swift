@@ -25,8 +25,9 @@ public struct FaultInjection: Sendable {
         Double.random(in: 0..<1, using: &random) < probability
     }
 
-    /// What the link carries in answer to `request`, given the device's clean `answers`.
-    public mutating func disturb(_ answers: [Frame], request: Frame) -> [Chunk] {
+    /// What the link carries in answer to `request`, given the device's clean `answers`,
+    /// which go on the wire as `quirks` says.
+    public mutating func disturb(_ answers: [Frame], request: Frame, quirks: WireQuirks = WireQuirks()) -> [Chunk] {
         var chunks: [Chunk] = []
         if chance(rate) {
             chunks.append(Chunk(delay: 0, bytes: (try? request.encoded()) ?? []))
@@ -50,7 +51,7 @@ public struct FaultInjection: Sendable {
             if chance(rate / 2), !frame.payload.isEmpty {
                 frame.payload.removeLast(Int.random(in: 1...frame.payload.count, using: &random))
             }
-            let bytes = (try? frame.encoded()) ?? []
+            let bytes = quirks.wire(frame)
             if chance(rate), bytes.count > 2 {
                 let cut = Int.random(in: 1..<bytes.count, using: &random)
                 chunks.append(Chunk(delay: 0, bytes: Array(bytes[..<cut])))

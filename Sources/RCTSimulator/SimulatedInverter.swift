@@ -82,7 +82,8 @@ public struct SimulatedInverter: Sendable {
 
     private func answer(_ object: ObjectInfo, _ value: Value, to request: Frame) -> [Frame] {
         guard let payload = try? ValueCodec.encode(value, as: object.responseType) else { return [] }
-        let long = payload.count > Frame.maximumPayload(for: .response)
+        // History answers come as long responses whatever their size, as in captures of real devices.
+        let long = object.isHistory || payload.count > Frame.maximumPayload(for: .response)
         let command: Command = request.command.isPlant
             ? (long ? .plantLongResponse : .plantResponse)
             : (long ? .longResponse : .response)

@@ -18,16 +18,20 @@ public struct SimulatorConfiguration: Sendable {
     public var faults: FaultInjection?
     /// How much faster than real time the battery moves.
     public var timeScale: Double
+    /// How answers go on the wire: a wrong LEN on long answers, a 0x00 before frames.
+    public var quirks: WireQuirks
 
     /// Serves TCP on 127.0.0.1:8899 only, faithfully, in real time.
     public init(listen: Endpoint? = Endpoint(host: "127.0.0.1"), pty: Bool = false, link: String? = nil,
-                acknowledgesWrites: Bool = false, faults: FaultInjection? = nil, timeScale: Double = 1) {
+                acknowledgesWrites: Bool = false, faults: FaultInjection? = nil, timeScale: Double = 1,
+                quirks: WireQuirks = WireQuirks()) {
         self.listen = listen
         self.pty = pty
         self.link = link
         self.acknowledgesWrites = acknowledgesWrites
         self.faults = faults
         self.timeScale = timeScale
+        self.quirks = quirks
     }
 }
 
@@ -79,9 +83,14 @@ public final class SimulatorServer {
             var entries: [pollfd] = []
             if listener >= 0 { entries.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
             for link in links { entries.append(pollfd(fd: link.descriptor, events: Int16(POLLIN), revents: 0)) }
-            let ready = poll(&entries, nfds_t(entries.count), 100)
+            // Inside an unfinished frame, wait only the quiet gap: a long request's LEN may be wrong.
+            let insideFrame = links.contains { $0.decoder.bufferedByteCount > 0 }
+            let ready = poll(&entries, nfds_t(entries.count), insideFrame ? Int32(Client.defaultQuietGap * 1000) : 100)
             inverter.advance(to: now)
-            guard ready > 0 else { continue }
+            guard ready > 0 else {
+                if insideFrame { serveQuietLinks() }
+                continue
+            }
             for entry in entries where entry.revents != 0 {
                 if entry.fd == listener {
                     accept()
@@ -117,6 +126,19 @@ public final class SimulatorServer {
             return
         }
         links[index].decoder.append(buffer[..<count])
+        answerRequests(onLinkAt: index)
+    }
+
+    /// After a silence: lets each decoder close a long request at what has arrived.
+    private func serveQuietLinks() {
+        for index in links.indices where links[index].decoder.bufferedByteCount > 0 {
+            links[index].decoder.lineWentQuiet()
+            answerRequests(onLinkAt: index)
+        }
+    }
+
+    /// Answers every request the link's decoder has for now.
+    private func answerRequests(onLinkAt index: Int) {
         var requests: [Frame] = []
         while let output = links[index].decoder.next() {
             if case let .frame(decoded) = output { requests.append(decoded.frame) }
@@ -135,10 +157,10 @@ public final class SimulatorServer {
             }
             let chunks: [FaultInjection.Chunk]
             if var faults {
-                chunks = faults.disturb(answers, request: request)
+                chunks = faults.disturb(answers, request: request, quirks: configuration.quirks)
                 self.faults = faults
             } else {
-                chunks = answers.compactMap { try? $0.encoded() }.map { FaultInjection.Chunk(delay: 0, bytes: $0) }
+                chunks = answers.map { FaultInjection.Chunk(delay: 0, bytes: configuration.quirks.wire($0)) }
             }
             for chunk in chunks {
                 if chunk.delay > 0 { usleep(useconds_t(chunk.delay * 1e6)) }

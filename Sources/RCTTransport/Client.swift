@@ -18,15 +18,27 @@ public final class Client {
         public var minimumGap: Double
         /// Whether a received signal ends waits (turn off while handing control back).
         public var stopsOnSignal: Bool
+        /// Seconds of silence inside an unfinished frame after which the decoder is told the
+        /// line went quiet, so a long answer whose LEN promises more bytes than were sent is
+        /// closed at what arrived instead of waiting for the timeout.
+        public var quietGap: Double
 
-        /// Two-second timeout, two retries, no gap, stop on signals.
-        public init(timeout: Double = 2, retries: Int = 2, minimumGap: Double = 0, stopsOnSignal: Bool = true) {
+        /// Two-second timeout, two retries, no gap, stop on signals, 50 ms quiet gap.
+        public init(timeout: Double = 2, retries: Int = 2, minimumGap: Double = 0, stopsOnSignal: Bool = true,
+                    quietGap: Double = Client.defaultQuietGap) {
             self.timeout = timeout
             self.retries = retries
             self.minimumGap = minimumGap
             self.stopsOnSignal = stopsOnSignal
+            self.quietGap = quietGap
         }
     }
+
+    /// The default quiet gap: 50 ms. At 115200 baud a pause that long inside a frame is
+    /// about 570 byte times, far more than a UART or the Wi-Fi module leaves between the
+    /// bytes of one answer in the captures we know of; an attempt that comes too early costs
+    /// nothing, since a frame is only closed where its checksum holds.
+    public static let defaultQuietGap = 0.05
 
     /// The link in use.
     public let transport: any Transport
@@ -89,7 +101,7 @@ public final class Client {
     public func listen(until deadline: Deadline, _ handle: (DecoderOutput) -> Void) throws(ClientError) {
         while !deadline.hasPassed {
             try checkSignal()
-            decode(try receive(until: deadline)).forEach(handle)
+            decode(try receiveOrQuiet(until: deadline)).forEach(handle)
         }
     }
 
@@ -142,9 +154,7 @@ public final class Client {
 
     private func pump(until deadline: Deadline) throws(ClientError) {
         try checkSignal()
-        let bytes = try receive(until: deadline)
-        guard !bytes.isEmpty else { return }
-        for output in decode(bytes) {
+        for output in decode(try receiveOrQuiet(until: deadline)) {
             switch output {
             case let .frame(decoded): pending.append(decoded)
             case .event(.bootloader): sawBootloader = true
@@ -154,22 +164,45 @@ public final class Client {
         if sawBootloader { throw .bootloader }
     }
 
-    /// Feeds received bytes to the decoder; traces them with what they decoded to.
-    private func decode(_ bytes: [UInt8]) -> [DecoderOutput] {
+    /// Feeds received bytes to the decoder (after a quiet spell, none: the decoder is told
+    /// the line went quiet); traces them with what they decoded to.
+    private func decode(_ received: Received) -> [DecoderOutput] {
         var outputs: [DecoderOutput] = []
-        decoder.append(bytes)
+        var bytes: [UInt8] = []
+        switch received {
+        case let .bytes(chunk):
+            bytes = chunk
+            decoder.append(chunk)
+        case .quiet: decoder.lineWentQuiet()
+        case .nothing: return []
+        }
         while let output = decoder.next() { outputs.append(output) }
         emitTrace(.received, bytes, outputs)
         return outputs
     }
 
-    private func receive(until deadline: Deadline) throws(ClientError) -> [UInt8] {
+    /// What one wait on the link gave.
+    private enum Received {
+        /// Bytes arrived.
+        case bytes([UInt8])
+        /// The line stayed silent for the quiet gap inside an unfinished frame.
+        case quiet
+        /// Nothing arrived, and no frame is waiting to be closed.
+        case nothing
+    }
+
+    /// Waits for bytes in short slices, so a signal is noticed quickly; inside an unfinished
+    /// frame, the slice is the quiet gap and a silent one answers `quiet`.
+    private func receiveOrQuiet(until deadline: Deadline) throws(ClientError) -> Received {
+        let insideFrame = decoder.bufferedByteCount > 0
+        let bytes: [UInt8]
         do {
-            // Short slices, so a signal is noticed quickly.
-            return try transport.receive(deadline: min(deadline, .after(seconds: 0.1)))
+            bytes = try transport.receive(deadline: min(deadline, .after(seconds: insideFrame ? options.quietGap : 0.1)))
         } catch {
             throw .transport(error)
         }
+        if !bytes.isEmpty { return .bytes(bytes) }
+        return insideFrame ? .quiet : .nothing
     }
 
     private func checkSignal() throws(ClientError) {
@@ -177,7 +210,7 @@ public final class Client {
     }
 
     private func emitTrace(_ direction: TraceEntry.Direction, _ bytes: [UInt8], _ decoded: [DecoderOutput]) {
-        guard let trace, !bytes.isEmpty else { return }
+        guard let trace, !bytes.isEmpty || !decoded.isEmpty else { return }
         let time = Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9
         trace(TraceEntry(time: time, direction: direction, bytes: bytes, decoded: decoded))
     }

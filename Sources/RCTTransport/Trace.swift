@@ -14,7 +14,8 @@ public struct TraceEntry: Sendable {
     public let time: Double
     /// Which way the bytes went.
     public let direction: Direction
-    /// The bytes exactly as they crossed the link.
+    /// The bytes exactly as they crossed the link; empty for what the decoder closed when
+    /// the line went quiet (a long answer whose LEN promised more than was sent).
     public let bytes: [UInt8]
     /// The frames and diagnostics decoded from them, in stream order.
     public let decoded: [DecoderOutput]

@@ -51,8 +51,13 @@ struct MonitorCommand: ParsableCommand {
             do {
                 while !end.hasPassed {
                     if let signal = Interruption.signal { throw ClientError.interrupted(signal: signal) }
-                    let bytes = try transport.receive(deadline: min(end, .after(seconds: 0.1)))
-                    guard !bytes.isEmpty else { continue }
+                    // Inside a frame, wait only the quiet gap: a long answer's LEN may promise more than comes.
+                    let insideFrame = writer.isInsideFrame
+                    let bytes = try transport.receive(deadline: min(end, .after(seconds: insideFrame ? Client.defaultQuietGap : 0.1)))
+                    guard !bytes.isEmpty else {
+                        if insideFrame { writer.lineWentQuiet(emit: emit) }
+                        continue
+                    }
                     if capture >= 0 { _ = bytes.withUnsafeBytes { write(capture, $0.baseAddress, $0.count) } }
                     if connection.trace { Session.printTrace(TraceEntry(time: 0, direction: .received, bytes: bytes, decoded: [])) }
                     writer.feed(bytes, emit: emit)

@@ -52,6 +52,16 @@ struct DumpWriter {
         drain(emit)
     }
 
+    /// Whether the decoder holds bytes of a frame that has not ended yet.
+    var isInsideFrame: Bool { decoder.bufferedByteCount > 0 }
+
+    /// After a silence on a live link: closes a long frame at what has arrived, if its
+    /// checksum holds there (its LEN may promise bytes that never come).
+    mutating func lineWentQuiet(emit: (DumpLine) -> Void) {
+        decoder.lineWentQuiet()
+        drain(emit)
+    }
+
     /// Ends the stream and flushes what is left.
     mutating func finish(emit: (DumpLine) -> Void) {
         decoder.finish()

@@ -61,7 +61,8 @@ final class Session {
     static func printTrace(_ entry: TraceEntry) {
         let arrow = entry.direction == .sent ? ">" : "<"
         let time = FrameDump.seconds(entry.time)
-        Console.error("trace \(time) \(arrow) \(HexText.format(entry.bytes))")
+        // An entry without bytes is what the decoder closed when the line went quiet.
+        Console.error("trace \(time) \(arrow) " + (entry.bytes.isEmpty ? "(line quiet)" : HexText.format(entry.bytes)))
         for output in entry.decoded {
             Console.error("trace \(time) \(arrow)   " + FrameDump.describe(output, raw: nil).text)
         }

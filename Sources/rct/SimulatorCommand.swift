@@ -10,7 +10,9 @@ struct SimulatorCommand: ParsableCommand {
         Serves 127.0.0.1:8899 unless --listen says otherwise; with --pty alone it serves only the \
         pseudo-terminal. Answers READ for every object, applies valid writes to the writable \
         parameters, does not acknowledge writes (like current firmware) unless --ack-writes. Under \
-        strategy External, battery_power_extern moves the state of charge. Stop with Ctrl-C.
+        strategy External, battery_power_extern moves the state of charge. --wrong-len and \
+        --leading-zero reproduce firmware that sends long answers with a wrong LEN and a 0x00 \
+        before every frame. Stop with Ctrl-C.
         """)
 
     @Option(help: ArgumentHelp("Address to accept TCP clients on (default 127.0.0.1:8899; port 0 picks a free one).", valueName: "host:port"))
@@ -34,6 +36,12 @@ struct SimulatorCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run the battery this many times faster than real time (default 1).", valueName: "factor"))
     var speed: Double = 1
 
+    @Option(name: .customLong("wrong-len"), help: ArgumentHelp("Send long answers with a wrong LEN, as one firmware does: 'short' declares 16 bytes too few, 'long' 480 too many.", valueName: "short|long"))
+    var wrongLength: WrongLength?
+
+    @Flag(name: .customLong("leading-zero"), help: "Send a 0x00 before every frame, as some devices do.")
+    var leadingZero = false
+
     @Flag(name: .short, help: "Log each request on stderr.")
     var verbose = false
 
@@ -49,7 +57,8 @@ struct SimulatorCommand: ParsableCommand {
             let endpoint: Endpoint? = try listen.map { try Endpoint(parsing: $0, allowsAnyPort: true) } ?? (pty ? nil : Endpoint(host: "127.0.0.1"))
             let configuration = SimulatorConfiguration(
                 listen: endpoint, pty: pty, link: link, acknowledgesWrites: ackWrites,
-                faults: noise.map { FaultInjection(seed: $0, rate: noiseRate) }, timeScale: speed)
+                faults: noise.map { FaultInjection(seed: $0, rate: noiseRate) }, timeScale: speed,
+                quirks: WireQuirks(longLengthError: wrongLength?.error ?? 0, leadingZero: leadingZero))
             let server = try SimulatorServer(configuration: configuration, log: verbose ? { Console.error("simulator: \($0)") } : nil)
             if let bound = server.boundEndpoint { Console.out("listening on \(bound)") }
             if let path = server.ptyPath { Console.out("pty \(path)" + (link.map { " (linked as \($0))" } ?? "")) }
@@ -58,4 +67,12 @@ struct SimulatorCommand: ParsableCommand {
             return .success
         }
     }
+}
+
+/// The wrong LENs `rct simulator --wrong-len` reproduces.
+enum WrongLength: String, ExpressibleByArgument, CaseIterable {
+    case short, long
+
+    /// How far LEN is off.
+    var error: Int { self == .short ? WireQuirks.tooShort : WireQuirks.tooLong }
 }

@@ -115,7 +115,7 @@ struct FrameDecoderTests {
     @Test("A long frame whose LEN is too small is recovered at the next start byte")
     func longLengthTooSmall() throws {
         let long = Self.sample[3]
-        let wrong = try withWrongLength(long, delta: -10)
+        let wrong = try long.encoded(lengthError: -10)
         let next = try Self.sample[0].encoded()
         let outputs = decodeAll([wrong + next])
         #expect(frames(outputs) == [long, Self.sample[0]])
@@ -129,7 +129,7 @@ struct FrameDecoderTests {
     @Test("A long frame whose LEN is too large is recovered at the next start byte")
     func longLengthTooLarge() throws {
         let long = Self.sample[3]
-        let wrong = try withWrongLength(long, delta: 25)
+        let wrong = try long.encoded(lengthError: 25)
         let next = try Self.sample[0].encoded()
         #expect(frames(decodeAll([wrong + next])) == [long, Self.sample[0]])
         // ... and at the end of a finished stream too.
@@ -247,16 +247,6 @@ struct FrameDecoderTests {
         }
         let outputs = decodeAll(randomSplit(bytes, using: &rng, maximum: 64), maximumLength: 512)
         #expect(outputs.allSatisfy { $0.offset < bytes.count })
-    }
-
-    private func withWrongLength(_ frame: Frame, delta: Int) throws -> [UInt8] {
-        // Rebuild the wire form by hand with a wrong LEN but a checksum over the real bytes.
-        var body: [UInt8] = [frame.command.rawValue]
-        let wrong = frame.payload.count + 4 + delta
-        body += [UInt8(wrong >> 8), UInt8(wrong & 0xFF)]
-        body += frame.objectID.rawValue.bigEndianBytes + frame.payload
-        let crc = CRC16.checksum(body)
-        return escapedWire(body + [UInt8(crc >> 8), UInt8(crc & 0xFF)])
     }
 
     /// A start byte, then `body` with every start and escape byte escaped.
