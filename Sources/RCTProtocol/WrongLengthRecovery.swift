@@ -5,8 +5,8 @@
 /// frame's start is escaped, so an unescaped start byte can only begin the next frame:
 /// the true end lies at or before it. The candidates, in this order, are:
 ///
-/// 1. right before that start byte (the `boundary`), or before the unescaped 0x00s in
-///    front of it (some devices send one before every frame);
+/// 1. right before that start byte (the `boundary`), or before any of the unescaped 0x00s
+///    in front of it (some devices send one before every frame);
 /// 2. only when `searchingNoise`: every other byte boundary within ``noiseWindow`` raw
 ///    bytes before it, for keep-alives or line noise between the frames.
 ///
@@ -62,8 +62,7 @@ enum WrongLengthRecovery {
         if ends.last == boundary {
             var length = count
             candidates.append(length)
-            while length >= 2, bytes[length - 1] == 0, ends[length - 2] == ends[length - 1] - 1,
-                  ends[length - 2] >= boundary - noiseWindow {
+            while length >= 2, bytes[length - 1] == 0, ends[length - 2] == ends[length - 1] - 1 {
                 length -= 1
                 candidates.insert(length, at: 0)
             }

@@ -96,6 +96,19 @@ struct WrongLengthTests {
         }
     }
 
+    @Test("A run of zeros after the frame is never taken into it, however long", arguments: [1, 2, 3, 16, 17, 40])
+    func zerosAfterTheFrame(zeros: Int) throws {
+        // A checksum followed by 00 00 checks out again, so every even run of zeros is a candidate.
+        let frame = Frame(command: .longResponse, objectID: ObjectID(0), payload: [UInt8](repeating: 0, count: 20))
+        let wire = try frame.encoded(lengthError: -4) + [UInt8](repeating: 0, count: zeros)
+        #expect(frames(decodeAll([wire])) == [frame], "end of input")
+        #expect(frames(decodeAll([wire + (try Self.follower.encoded())])) == [frame, Self.follower], "next frame")
+        var decoder = FrameDecoder()
+        decoder.append(wire)
+        decoder.lineWentQuiet()
+        #expect(frames(Self.drain(&decoder)) == [frame], "quiet line")
+    }
+
     @Test("Short frames are never recovered by their checksum: a wrong LEN there stays an error")
     func shortFramesKeepTheirLength() throws {
         let frame = Frame(command: .response, objectID: ObjectID(0x959930BF), payload: [1, 2, 3, 4])
