@@ -10,10 +10,14 @@ let package = Package(
         .library(name: "RCTTransport", targets: ["RCTTransport"]),
         .library(name: "RCTControl", targets: ["RCTControl"]),
         .library(name: "RCTSimulator", targets: ["RCTSimulator"]),
+        .library(name: "RCTServe", targets: ["RCTServe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(name: "RCTProtocol"),
@@ -31,11 +35,23 @@ let package = Package(
         ),
         .target(name: "RCTControl", dependencies: ["RCTProtocol", "RCTTransport"]),
         .target(name: "RCTSimulator", dependencies: ["RCTProtocol", "RCTTransport"]),
+        .target(
+            name: "RCTServe",
+            dependencies: [
+                "RCTProtocol", "RCTTransport", "RCTControl",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .executableTarget(
             name: "rct",
             dependencies: [
-                "RCTProtocol", "RCTTransport", "RCTControl", "RCTSimulator",
+                "RCTProtocol", "RCTTransport", "RCTControl", "RCTSimulator", "RCTServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -46,6 +62,7 @@ let package = Package(
         .testTarget(name: "RCTProtocolTests", dependencies: ["RCTProtocol", "RCTSimulator"]),
         .testTarget(name: "RCTTransportTests", dependencies: ["RCTTransport", "RCTControl", "RCTSimulator", "RCTTestSupport"]),
         .testTarget(name: "RCTCommandTests", dependencies: ["RCTProtocol", "RCTSimulator", "RCTTestSupport"]),
+        .testTarget(name: "RCTServeTests", dependencies: ["RCTServe", "RCTProtocol", "RCTSimulator"]),
     ],
     swiftLanguageModes: [.v6]
 )

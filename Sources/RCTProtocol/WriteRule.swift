@@ -101,6 +101,22 @@ public struct WriteRule: Sendable, Hashable {
         }
     }
 
+    /// Checks a value that arrived in binary form (a WRITE frame from another program): what
+    /// ``validate(_:)`` checks, and for numbers also the decimals, as ``parse(_:)`` checks them
+    /// in text. A float counts as having `decimals` decimals when it is the nearest float to
+    /// such a number.
+    public func validateReceived(_ value: Value) throws(WriteValidationError) {
+        try validate(value)
+        guard case let .number(_, decimals) = kind, case let .float(number) = value else { return }
+        var scale: Float = 1
+        for _ in 0..<decimals { scale *= 10 }
+        let nearest = (Double(number) * Double(scale)).rounded() / Double(scale)
+        guard Float(nearest) == number else {
+            throw reject(Self.format(Double(number), decimals: decimals + 3),
+                         reason: decimals == 0 ? "a whole number is needed" : "too many decimals")
+        }
+    }
+
     /// Whether two values are the same setting: floats within 0.005, anything else exactly.
     public func matches(_ lhs: Value, _ rhs: Value) -> Bool {
         if case let .float(left) = lhs, case let .float(right) = rhs {

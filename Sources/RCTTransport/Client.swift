@@ -81,6 +81,17 @@ public final class Client {
         throw .noAnswer(object: object.name, attempts: attempts, timeout: options.timeout)
     }
 
+    /// Sends `request` as it is and returns the device's answer frame, or nil when none came
+    /// within the timeout of any of `attempts` tries. For requests built elsewhere, such as a
+    /// gateway's; only reads may be given more than one attempt.
+    public func exchange(_ request: Frame, attempts: Int = 1) throws(ClientError) -> Frame? {
+        for _ in 0..<max(1, attempts) {
+            try send(request)
+            if let answer = try awaitAnswer(for: request) { return answer }
+        }
+        return nil
+    }
+
     /// Sends one WRITE of `value` to `object`. Never retried and not acknowledged by current
     /// firmware: confirm it by reading back.
     public func write(_ value: Value, to object: ObjectInfo) throws(ClientError) {
@@ -145,8 +156,9 @@ public final class Client {
         }
     }
 
-    /// Whether `frame` is the device's answer to `request`.
-    static func answers(_ frame: Frame, _ request: Frame) -> Bool {
+    /// Whether `frame` is the device's answer to `request`: a response for the same object
+    /// (and, for plant frames, the same address).
+    public static func answers(_ frame: Frame, _ request: Frame) -> Bool {
         frame.command.isResponse && frame.objectID == request.objectID
             && frame.command.isPlant == request.command.isPlant
             && (!frame.command.isPlant || frame.address == request.address)

@@ -31,6 +31,9 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Extra attempts for a read that got no answer (default 2).", valueName: "n"))
     var retries: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Seconds to keep between the end of one exchange and the next request (default 0).", valueName: "seconds"))
+    var gap: Double?
+
     @Flag(name: .long, help: "Machine-readable JSON output.")
     var json = false
 
@@ -43,6 +46,9 @@ struct ConnectionOptions: ParsableArguments {
     func validate() throws {
         if let timeout, !(timeout > 0 && timeout <= 600) {
             throw ValidationError("--timeout must be more than 0 and at most 600 seconds")
+        }
+        if let gap, !(0...10).contains(gap) {
+            throw ValidationError("--gap must be 0 to 10 seconds")
         }
         if let retries, !(0...10).contains(retries) {
             throw ValidationError("--retries must be 0 to 10")
@@ -63,7 +69,7 @@ struct ConnectionOptions: ParsableArguments {
 
     /// The client policy asked for.
     var clientOptions: Client.Options {
-        Client.Options(timeout: timeout ?? 2, retries: retries ?? 2)
+        Client.Options(timeout: timeout ?? 2, retries: retries ?? 2, minimumGap: gap ?? 0)
     }
 }
 

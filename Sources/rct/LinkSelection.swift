@@ -5,7 +5,7 @@ import RCTSimulator
 import RCTTransport
 
 /// Which link to use, from the options, the environment, the config file or discovery.
-struct LinkPlan {
+struct LinkPlan: Sendable {
     /// A serial port to try first.
     var device: String?
     /// A TCP endpoint, alone or as the fallback of the serial port.

@@ -1,0 +1,194 @@
+import Dispatch
+import Logging
+import NIOCore
+import Prometheus
+import RCTProtocol
+import RCTTransport
+import Synchronization
+
+/// The shared core of `rct serve`: the clients' side (NIO event loop threads) hands requests
+/// in, the upstream thread takes work out, and answers go back to the clients that asked.
+///
+/// All scheduling decisions are made by ``GatewayScheduler``, a plain value kept under a
+/// mutex; this class only connects it to sockets, the log and the metrics.
+public final class Gateway: Sendable {
+    /// The knobs of the gateway side.
+    public struct Configuration: Sendable {
+        /// Scheduling: freshness, per-client bound, writes allowed.
+        public var scheduling: GatewayScheduler.Configuration
+        /// How many clients may be connected at once.
+        public var maximumClients: Int
+
+        /// Defaults: see ``GatewayScheduler/Configuration``; 16 clients.
+        public init(scheduling: GatewayScheduler.Configuration = .init(), maximumClients: Int = 16) {
+            self.scheduling = scheduling
+            self.maximumClients = maximumClients
+        }
+    }
+
+    private struct ClientState {
+        let channel: any Channel
+        let name: String
+        let requests: Prometheus.Counter
+    }
+
+    private struct State {
+        var scheduler: GatewayScheduler
+        var clients: [GatewayClientID: ClientState] = [:]
+        var nextID: GatewayClientID = 1
+        var linkUp = false
+        var stopping = false
+    }
+
+    /// The knobs in force.
+    public let configuration: Configuration
+    /// Where log lines go.
+    public let logger: Logger
+    /// The metrics, for `/metrics`.
+    public let metrics: GatewayMetrics
+    private let state: Mutex<State>
+    private let workArrived = DispatchSemaphore(value: 0)
+
+    /// A gateway with no clients and the link down.
+    public init(configuration: Configuration, logger: Logger, metrics: GatewayMetrics = GatewayMetrics()) {
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+        self.state = Mutex(State(scheduler: GatewayScheduler(configuration: configuration.scheduling)))
+        metrics.linkUp.set(to: 0)
+        metrics.clients.set(to: 0)
+    }
+
+    // MARK: - The clients' side
+
+    /// Admits a client connected on `channel`; nil when the maximum is reached (the caller closes it).
+    func register(_ channel: any Channel, name: String, host: String) -> GatewayClientID? {
+        let counter = metrics.requests(from: host)
+        let admitted: (GatewayClientID, Int)? = state.withLock { state in
+            guard !state.stopping, state.clients.count < configuration.maximumClients else { return nil }
+            let id = state.nextID
+            state.nextID += 1
+            state.clients[id] = ClientState(channel: channel, name: name, requests: counter)
+            state.scheduler.connect(id)
+            return (id, state.clients.count)
+        }
+        guard let (id, count) = admitted else {
+            metrics.refusedClients.increment()
+            logger.warning("refused client \(name): \(configuration.maximumClients) clients are connected, the maximum")
+            return nil
+        }
+        metrics.clients.set(to: Double(count))
+        logger.info("client \(name) connected (\(count) now)")
+        return id
+    }
+
+    /// Forgets a client that disconnected; whatever it had waiting is dropped.
+    func unregister(_ id: GatewayClientID) {
+        let left: (String, Int)? = state.withLock { state in
+            guard let client = state.clients.removeValue(forKey: id) else { return nil }
+            state.scheduler.disconnect(id)
+            return (client.name, state.clients.count)
+        }
+        guard let (name, count) = left else { return }
+        metrics.clients.set(to: Double(count))
+        logger.info("client \(name) left (\(count) now)")
+    }
+
+    /// Takes a frame a client sent.
+    func received(_ frame: Frame, from id: GatewayClientID) {
+        let now = Self.now
+        let result: (GatewayScheduler.Outcome, ClientState)? = state.withLock { state in
+            guard let client = state.clients[id] else { return nil }
+            // While the link is down, clients get silence: nothing is queued for later.
+            guard state.linkUp else { return (.ignored, client) }
+            return (state.scheduler.receive(frame, from: id, at: now), client)
+        }
+        guard let (outcome, client) = result else { return }
+        client.requests.increment()
+        switch outcome {
+        case let .answeredFromCache(answer):
+            metrics.cacheHits.increment()
+            send(answer, to: client)
+        case .coalesced:
+            metrics.coalesced.increment()
+        case .queued:
+            workArrived.signal()
+        case let .refused(reason):
+            metrics.refusedWrites.increment()
+            logger.warning("client \(client.name): \(reason); value sent: [\(HexText.format(frame.payload))]")
+        case .overloaded:
+            metrics.overloaded.increment()
+            logger.debug("client \(client.name): request for \(frame.objectID) dropped, too many waiting")
+        case .ignored:
+            break
+        }
+    }
+
+    private func send(_ answer: Frame, to client: ClientState) {
+        guard let bytes = try? answer.encoded() else { return }
+        // A client that does not read its answers gets no more queued for it.
+        guard client.channel.isWritable else {
+            logger.debug("client \(client.name) is not reading; answer dropped")
+            return
+        }
+        client.channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+    }
+
+    // MARK: - The upstream side
+
+    /// The next job for the upstream link, waiting up to `seconds` for one.
+    func nextWork(waitingUpTo seconds: Double) -> GatewayScheduler.Work? {
+        if let work = takeWork() { return work }
+        _ = workArrived.wait(timeout: .now() + .nanoseconds(Int(seconds * 1e9)))
+        return takeWork()
+    }
+
+    private func takeWork() -> GatewayScheduler.Work? {
+        let now = Self.now
+        return state.withLock { $0.scheduler.nextWork(at: now) }
+    }
+
+    /// Ends a job: routes the answer (nil when none came) to every client that waits for it.
+    func complete(_ work: GatewayScheduler.Work, answer: Frame?) {
+        let now = Self.now
+        let deliveries: [(Frame, ClientState)] = state.withLock { state in
+            state.scheduler.complete(work, answer: answer, at: now).compactMap { delivery in
+                state.clients[delivery.client].map { (delivery.frame, $0) }
+            }
+        }
+        for (frame, client) in deliveries { send(frame, to: client) }
+    }
+
+    /// The name of a client, for the log.
+    func name(of id: GatewayClientID) -> String {
+        state.withLock { $0.clients[id]?.name } ?? "client #\(id) (gone)"
+    }
+
+    /// Records whether the upstream link is open. Going down drops every waiting request and
+    /// the cache, so nobody is answered with a value from before the outage.
+    func setLink(up: Bool) {
+        state.withLock { state in
+            state.linkUp = up
+            if !up { state.scheduler.linkLost() }
+        }
+        metrics.linkUp.set(to: up ? 1 : 0)
+    }
+
+    /// Whether ``stop()`` was called.
+    public var isStopping: Bool { state.withLock { $0.stopping } }
+
+    /// Asks the upstream loop to end and turns away new clients.
+    public func stop() {
+        state.withLock { $0.stopping = true }
+        workArrived.signal()
+    }
+
+    /// Closes every client connection.
+    func closeClients() {
+        let channels = state.withLock { state in state.clients.values.map(\.channel) }
+        for channel in channels { channel.close(promise: nil) }
+    }
+
+    /// Seconds on the monotonic clock.
+    static var now: Double { Double(Deadline.now.nanoseconds) / 1e9 }
+}

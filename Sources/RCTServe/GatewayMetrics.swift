@@ -1,0 +1,80 @@
+import Prometheus
+
+/// The gateway's Prometheus metrics, named after Prometheus' conventions: an `rct_` prefix,
+/// base units, `_total` on counters.
+public struct GatewayMetrics: Sendable {
+    /// Where the metrics live; `/metrics` emits it.
+    public let registry: PrometheusCollectorRegistry
+    /// Requests sent upstream, retries included.
+    let exchanges: Counter
+    /// Upstream requests that got their answer.
+    let answers: Counter
+    /// Upstream requests that got no answer in time.
+    let timeouts: Counter
+    /// Frames on the upstream link whose checksum failed.
+    let crcErrors: Counter
+    /// 1 while the upstream link is open, else 0.
+    let linkUp: Gauge
+    /// Times the upstream link was opened again after it was lost.
+    let reconnects: Counter
+    /// Gateway clients connected now.
+    let clients: Gauge
+    /// Clients turned away because the maximum was reached.
+    let refusedClients: Counter
+    /// Reads answered from the freshness cache.
+    let cacheHits: Counter
+    /// Reads that joined an identical read already waiting.
+    let coalesced: Counter
+    /// Writes refused by the write policy.
+    let refusedWrites: Counter
+    /// Writes carried out (verified or not).
+    let writes: Counter
+    /// Requests dropped because the client had too many waiting.
+    let overloaded: Counter
+    /// Frames on the upstream link that this gateway did not cause.
+    let foreignFrames: Counter
+    /// Time from sending a request upstream to its answer.
+    let answerTime: DurationHistogram
+
+    /// Fresh metrics in a new registry.
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        func counter(_ subsystem: String, _ name: String, _ help: String) -> Counter {
+            registry.makeCounter(descriptor: Self.name(subsystem, name, "total", help))
+        }
+        func gauge(_ subsystem: String, _ name: String, _ unit: String, _ help: String) -> Gauge {
+            registry.makeGauge(descriptor: Self.name(subsystem, name, unit, help))
+        }
+        exchanges = counter("upstream", "exchanges", "Requests sent to the inverter, retries included.")
+        answers = counter("upstream", "answers", "Requests the inverter answered.")
+        timeouts = counter("upstream", "timeouts", "Requests the inverter did not answer in time.")
+        crcErrors = counter("upstream", "crc_errors", "Frames from the inverter link whose checksum failed.")
+        linkUp = gauge("upstream", "link_up", "", "1 while the link to the inverter is open, else 0.")
+        reconnects = counter("upstream", "reconnects", "Times the link was opened again after it was lost.")
+        foreignFrames = counter("upstream", "foreign_frames", "Frames on the inverter link this gateway did not cause.")
+        clients = gauge("gateway", "clients", "", "Gateway clients connected now.")
+        refusedClients = counter("gateway", "refused_clients", "Clients turned away at the maximum.")
+        cacheHits = counter("gateway", "cache_hits", "Reads answered from a fresh upstream answer.")
+        coalesced = counter("gateway", "coalesced_reads", "Reads that shared an identical waiting read.")
+        refusedWrites = counter("gateway", "refused_writes", "Client writes refused by the write policy.")
+        writes = counter("gateway", "writes", "Client writes carried out with read-back.")
+        overloaded = counter("gateway", "dropped_requests", "Requests dropped: the client had too many waiting.")
+        answerTime = registry.makeDurationHistogram(
+            descriptor: Self.name("upstream", "answer", "seconds", "Time from a request to the inverter's answer."),
+            buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5)])
+    }
+
+    /// `rct_<subsystem>_<name>[_<unit>]`.
+    private static func name(_ subsystem: String, _ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "rct", subsystem: subsystem, metricName: name, unitName: unit, helpText: help)
+    }
+
+    /// The request counter of one client, labelled with its address (without the port, so a
+    /// client that reconnects keeps its series).
+    func requests(from host: String) -> Counter {
+        registry.makeCounter(descriptor: Self.name("gateway", "requests", "total", "Requests received from each gateway client's address."),
+                             labels: [("client", host)])
+    }
+}

@@ -1,0 +1,225 @@
+import RCTProtocol
+
+/// Which gateway client something belongs to.
+public typealias GatewayClientID = Int
+
+/// The scheduling of `rct serve`, without any I/O: which request goes upstream next, which
+/// clients get its answer, and what is answered from the cache.
+///
+/// - **One exchange at a time.** ``nextWork(at:)`` hands out one piece of work; the next
+///   comes after ``complete(_:answer:at:)``.
+/// - **Fair.** Clients are served round-robin, one request each in turn, so a client that
+///   floods waits behind its own requests only.
+/// - **Coalescing.** A read answered upstream within ``Configuration/freshness`` seconds is
+///   answered from that answer; identical reads waiting at the same time share one exchange.
+/// - **Routing.** An answer goes to exactly the clients that asked for it, matched by the
+///   request (command, object id, plant address and, for history, the timestamp).
+/// - **Bounded.** Each client has at most ``Configuration/maximumPending`` requests waiting;
+///   more are dropped. A client that leaves takes its waits along; a request it shared with
+///   others stays queued for them.
+public struct GatewayScheduler: Sendable {
+    /// The policy knobs.
+    public struct Configuration: Sendable, Equatable {
+        /// Seconds an upstream answer stays good for answering the same read again.
+        public var freshness: Double
+        /// How many requests one client may have waiting.
+        public var maximumPending: Int
+        /// Whether verified writes are carried out (`--allow-writes`).
+        public var allowsWrites: Bool
+
+        /// One second of freshness, 32 waiting requests per client, read-only.
+        public init(freshness: Double = 1, maximumPending: Int = 32, allowsWrites: Bool = false) {
+            self.freshness = freshness
+            self.maximumPending = maximumPending
+            self.allowsWrites = allowsWrites
+        }
+    }
+
+    /// What identifies identical requests: the frame a read sends upstream.
+    public typealias RequestKey = Frame
+
+    /// One upstream job.
+    public enum Work: Sendable, Equatable {
+        /// Send this request and route its answer.
+        case read(RequestKey)
+        /// Carry out a verified write that `client` asked for.
+        case write(WriteRule, Value, client: GatewayClientID)
+    }
+
+    /// What happened to a frame a client sent.
+    public enum Outcome: Sendable, Equatable {
+        /// Answered at once from a fresh upstream answer.
+        case answeredFromCache(Frame)
+        /// Joined a read that is already waiting or under way.
+        case coalesced
+        /// Queued for upstream.
+        case queued
+        /// Refused by the write policy; the reason is for the log.
+        case refused(String)
+        /// Dropped: the client already has the maximum of requests waiting.
+        case overloaded
+        /// Not a request (an answer frame from a client).
+        case ignored
+    }
+
+    /// An answer to hand to a client.
+    public struct Delivery: Sendable, Equatable {
+        /// Who gets it.
+        public var client: GatewayClientID
+        /// The answer frame.
+        public var frame: Frame
+    }
+
+    /// The knobs in force.
+    public let configuration: Configuration
+
+    private struct Cached: Sendable {
+        var answer: Frame
+        var time: Double
+    }
+
+    private struct Queued: Sendable, Equatable {
+        var work: Work
+        /// For reads: the key whose waiters this entry serves.
+        var key: RequestKey? {
+            if case let .read(key) = work { key } else { nil }
+        }
+    }
+
+    /// Clients in the order they connected; the ring for round-robin.
+    private var ring: [GatewayClientID] = []
+    private var queues: [GatewayClientID: [Queued]] = [:]
+    /// Who waits for the answer to each read, in order of asking.
+    private var waiters: [RequestKey: [GatewayClientID]] = [:]
+    private var cache: [RequestKey: Cached] = [:]
+    private var lastServed: GatewayClientID?
+    private var inFlight: Work?
+
+    /// An empty scheduler.
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    /// The clients known now.
+    public var clients: [GatewayClientID] { ring }
+
+    /// Requests waiting to go upstream, over all clients.
+    public var queuedCount: Int { queues.values.reduce(0) { $0 + $1.count } }
+
+    /// Whether an exchange is under way.
+    public var isBusy: Bool { inFlight != nil }
+
+    /// Answers held in the cache (fresh or not yet pruned).
+    public var cachedCount: Int { cache.count }
+
+    /// Registers a client.
+    public mutating func connect(_ client: GatewayClientID) {
+        guard queues[client] == nil else { return }
+        ring.append(client)
+        queues[client] = []
+    }
+
+    /// Forgets a client: its waits end; a read it queued that others wait for stays queued
+    /// for the next of them.
+    public mutating func disconnect(_ client: GatewayClientID) {
+        guard let queue = queues.removeValue(forKey: client) else { return }
+        ring.removeAll { $0 == client }
+        if lastServed == client { lastServed = nil }
+        for key in waiters.keys {
+            waiters[key]?.removeAll { $0 == client }
+        }
+        for entry in queue {
+            guard let key = entry.key else { continue }
+            if let heir = waiters[key]?.first {
+                queues[heir, default: []].append(entry)
+            } else if !isInFlight(key) {
+                waiters[key] = nil
+            }
+        }
+        waiters = waiters.filter { !$0.value.isEmpty || isInFlight($0.key) }
+    }
+
+    /// Takes a frame a client sent, at `now` seconds.
+    public mutating func receive(_ frame: Frame, from client: GatewayClientID, at now: Double) -> Outcome {
+        guard queues[client] != nil else { return .ignored }
+        switch RequestPolicy.decide(frame, allowsWrites: configuration.allowsWrites) {
+        case .ignored:
+            return .ignored
+        case let .refused(reason):
+            return .refused(reason)
+        case let .write(rule, value):
+            guard pendingCount(of: client) < configuration.maximumPending else { return .overloaded }
+            queues[client, default: []].append(Queued(work: .write(rule, value, client: client)))
+            return .queued
+        case let .read(key):
+            if let cached = cache[key], now - cached.time <= configuration.freshness, now >= cached.time {
+                return .answeredFromCache(cached.answer)
+            }
+            if var waiting = waiters[key] {
+                if waiting.contains(client) { return .coalesced }
+                guard pendingCount(of: client) < configuration.maximumPending else { return .overloaded }
+                waiting.append(client)
+                waiters[key] = waiting
+                return .coalesced
+            }
+            guard pendingCount(of: client) < configuration.maximumPending else { return .overloaded }
+            waiters[key] = [client]
+            queues[client, default: []].append(Queued(work: .read(key)))
+            return .queued
+        }
+    }
+
+    /// The next upstream job, taken round-robin across clients; nil when nothing waits or
+    /// an exchange is still under way.
+    public mutating func nextWork(at now: Double) -> Work? {
+        guard inFlight == nil, !ring.isEmpty else { return nil }
+        let start = lastServed.flatMap { ring.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
+        for step in 0..<ring.count {
+            let client = ring[(start + step) % ring.count]
+            guard var queue = queues[client], !queue.isEmpty else { continue }
+            let entry = queue.removeFirst()
+            queues[client] = queue
+            lastServed = client
+            inFlight = entry.work
+            return entry.work
+        }
+        return nil
+    }
+
+    /// Ends the exchange under way: `answer` (nil when none came) goes to every client that
+    /// waits for it, and into the cache.
+    public mutating func complete(_ work: Work, answer: Frame?, at now: Double) -> [Delivery] {
+        if inFlight == work { inFlight = nil }
+        pruneCache(at: now)
+        guard case let .read(key) = work else { return [] }
+        let waiting = waiters.removeValue(forKey: key) ?? []
+        guard let answer else { return [] }
+        cache[key] = Cached(answer: answer, time: now)
+        return waiting.map { Delivery(client: $0, frame: answer) }
+    }
+
+    /// The link went down: every waiting request and every cached answer is dropped, so no
+    /// client is answered with a value from before the outage.
+    public mutating func linkLost() {
+        for client in ring { queues[client] = [] }
+        waiters.removeAll()
+        cache.removeAll()
+        inFlight = nil
+    }
+
+    /// The reads a client waits for (queued by it or shared) and the writes it has queued.
+    private func pendingCount(of client: GatewayClientID) -> Int {
+        let reads = waiters.values.reduce(0) { $0 + ($1.contains(client) ? 1 : 0) }
+        let writes = queues[client]?.reduce(0) { $0 + ($1.key == nil ? 1 : 0) } ?? 0
+        return reads + writes
+    }
+
+    private func isInFlight(_ key: RequestKey) -> Bool {
+        inFlight == .read(key)
+    }
+
+    private mutating func pruneCache(at now: Double) {
+        guard cache.count > 256 else { return }
+        cache = cache.filter { now - $0.value.time <= configuration.freshness }
+    }
+}

@@ -1,0 +1,54 @@
+import NIOCore
+import NIOHTTP1
+import Prometheus
+
+/// Answers `GET /metrics` with the registry in Prometheus' text format; anything else gets
+/// 404 (or 405 for another method). HTTP parsing is NIO's; a scrape never touches the inverter.
+final class MetricsHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let registry: PrometheusCollectorRegistry
+    private var request: HTTPRequestHead?
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case let .head(head):
+            request = head
+        case .body:
+            break
+        case .end:
+            guard let head = request else { return }
+            request = nil
+            let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+            if head.method != .GET && head.method != .HEAD {
+                respond(context, head, status: .methodNotAllowed, body: Array("only GET\n".utf8), type: "text/plain")
+            } else if path == "/metrics" {
+                respond(context, head, status: .ok, body: registry.emitToBuffer(), type: "text/plain; version=0.0.4; charset=utf-8")
+            } else {
+                respond(context, head, status: .notFound, body: Array("see /metrics\n".utf8), type: "text/plain")
+            }
+        }
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, status: HTTPResponseStatus, body: [UInt8], type: String) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: type)
+        headers.add(name: "Content-Length", value: "\(body.count)")
+        let keepAlive = head.isKeepAlive
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        if head.method != .HEAD {
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}

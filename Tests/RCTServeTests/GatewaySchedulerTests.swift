@@ -1,0 +1,233 @@
+import RCTProtocol
+import RCTSimulator
+import Testing
+@testable import RCTServe
+
+@Suite("Gateway scheduling")
+struct GatewaySchedulerTests {
+    static let soc = ObjectID(0x959930BF)
+    static let strategy = ObjectID(0xF168B748)
+    static let voltage = ObjectID(0x65EED11B)
+
+    static func read(_ id: ObjectID) -> Frame { Frame(command: .read, objectID: id) }
+    static func answer(_ id: ObjectID, _ byte: UInt8 = 1) -> Frame {
+        Frame(command: .response, objectID: id, payload: [0x3F, byte, 0, 0])
+    }
+
+    /// Runs the upstream side to the end, answering every read with `answer(id)`; returns the
+    /// order in which clients were served and every delivery.
+    static func drain(_ scheduler: inout GatewayScheduler, at now: Double = 0,
+                      answering: (Frame) -> Frame? = { answer($0.objectID) }) -> (served: [Frame], deliveries: [GatewayScheduler.Delivery]) {
+        var served: [Frame] = []
+        var deliveries: [GatewayScheduler.Delivery] = []
+        while let work = scheduler.nextWork(at: now) {
+            guard case let .read(request) = work else {
+                deliveries += scheduler.complete(work, answer: nil, at: now)
+                continue
+            }
+            served.append(request)
+            deliveries += scheduler.complete(work, answer: answering(request), at: now)
+        }
+        return (served, deliveries)
+    }
+
+    @Test("Each answer goes only to the client that asked")
+    func routing() {
+        var scheduler = GatewayScheduler()
+        scheduler.connect(1)
+        scheduler.connect(2)
+        #expect(scheduler.receive(Self.read(Self.soc), from: 1, at: 0) == .queued)
+        #expect(scheduler.receive(Self.read(Self.strategy), from: 2, at: 0) == .queued)
+        let result = Self.drain(&scheduler)
+        #expect(Set(result.deliveries.map { "\($0.client) \($0.frame.objectID)" })
+            == ["1 \(Self.soc)", "2 \(Self.strategy)"])
+    }
+
+    @Test("Only one exchange at a time: no work while one is under way")
+    func oneAtATime() {
+        var scheduler = GatewayScheduler()
+        scheduler.connect(1)
+        _ = scheduler.receive(Self.read(Self.soc), from: 1, at: 0)
+        _ = scheduler.receive(Self.read(Self.strategy), from: 1, at: 0)
+        let first = scheduler.nextWork(at: 0)
+        #expect(first != nil)
+        #expect(scheduler.nextWork(at: 0) == nil)
+        _ = scheduler.complete(first!, answer: nil, at: 0)
+        #expect(scheduler.nextWork(at: 0) == .read(Self.read(Self.strategy)))
+    }
+
+    @Test("Round-robin: a client that floods cannot starve the others", arguments: [2, 3, 6])
+    func fairness(clients: Int) {
+        var scheduler = GatewayScheduler(configuration: .init(maximumPending: 1000))
+        for client in 0..<clients { scheduler.connect(client) }
+        // Client 0 floods with 100 distinct reads; the others ask for one each.
+        for index in 0..<100 { _ = scheduler.receive(Self.read(ObjectID(UInt32(index))), from: 0, at: 0) }
+        for client in 1..<clients { _ = scheduler.receive(Self.read(ObjectID(UInt32(1000 + client))), from: client, at: 0) }
+        let served = Self.drain(&scheduler).served.map(\.objectID.rawValue)
+        // Every other client's request is among the first `clients` exchanges.
+        let firstRound = Set(served.prefix(clients))
+        for client in 1..<clients { #expect(firstRound.contains(UInt32(1000 + client))) }
+        #expect(served.count == 100 + clients - 1)
+    }
+
+    @Test("Identical reads waiting together share one exchange; every asker gets the answer")
+    func coalescing() {
+        var scheduler = GatewayScheduler()
+        for client in 1...5 { scheduler.connect(client) }
+        #expect(scheduler.receive(Self.read(Self.soc), from: 1, at: 0) == .queued)
+        for client in 2...5 { #expect(scheduler.receive(Self.read(Self.soc), from: client, at: 0) == .coalesced) }
+        let result = Self.drain(&scheduler)
+        #expect(result.served == [Self.read(Self.soc)])
+        #expect(result.deliveries.map(\.client).sorted() == [1, 2, 3, 4, 5])
+    }
+
+    @Test("A read within the freshness window is answered from the cache; after it, upstream again")
+    func freshness() {
+        var scheduler = GatewayScheduler(configuration: .init(freshness: 1))
+        scheduler.connect(1)
+        _ = scheduler.receive(Self.read(Self.soc), from: 1, at: 10)
+        _ = Self.drain(&scheduler, at: 10)
+        #expect(scheduler.receive(Self.read(Self.soc), from: 1, at: 10.9) == .answeredFromCache(Self.answer(Self.soc)))
+        #expect(scheduler.receive(Self.read(Self.soc), from: 1, at: 11.1) == .queued)
+    }
+
+    @Test("History requests are keyed by their timestamp")
+    func historyKeys() {
+        var scheduler = GatewayScheduler()
+        scheduler.connect(1)
+        scheduler.connect(2)
+        let history = ObjectID(0x5293B668)
+        let at1 = Frame(command: .write, objectID: history, payload: [0x66, 0x5B, 0x0D, 0x40])
+        let at2 = Frame(command: .write, objectID: history, payload: [0x66, 0x5B, 0x0D, 0x41])
+        #expect(scheduler.receive(at1, from: 1, at: 0) == .queued)
+        #expect(scheduler.receive(at2, from: 2, at: 0) == .queued)
+        #expect(Self.drain(&scheduler) { Frame(command: .longResponse, objectID: $0.objectID, payload: $0.payload) }.served == [at1, at2])
+    }
+
+    @Test("No answer: the waiters get nothing, and nothing is cached")
+    func timeout() {
+        var scheduler = GatewayScheduler()
+        scheduler.connect(1)
+        _ = scheduler.receive(Self.read(Self.soc), from: 1, at: 0)
+        #expect(Self.drain(&scheduler) { _ in nil }.deliveries.isEmpty)
+        #expect(scheduler.receive(Self.read(Self.soc), from: 1, at: 0.1) == .queued)
+    }
+
+    @Test("A client's waiting requests are bounded")
+    func bounded() {
+        var scheduler = GatewayScheduler(configuration: .init(maximumPending: 4))
+        scheduler.connect(1)
+        let outcomes = (0..<10).map { scheduler.receive(Self.read(ObjectID(UInt32($0))), from: 1, at: 0) }
+        #expect(outcomes.filter { $0 == .queued }.count == 4)
+        #expect(outcomes.filter { $0 == .overloaded }.count == 6)
+    }
+
+    @Test("A client that leaves with requests queued leaves nothing stuck; shared reads stay for the others")
+    func leaving() {
+        var scheduler = GatewayScheduler()
+        scheduler.connect(1)
+        scheduler.connect(2)
+        _ = scheduler.receive(Self.read(Self.soc), from: 1, at: 0)
+        _ = scheduler.receive(Self.read(Self.voltage), from: 1, at: 0)
+        _ = scheduler.receive(Self.read(Self.soc), from: 2, at: 0)
+        scheduler.disconnect(1)
+        let result = Self.drain(&scheduler)
+        #expect(result.served == [Self.read(Self.soc)])
+        #expect(result.deliveries == [.init(client: 2, frame: Self.answer(Self.soc))])
+        #expect(scheduler.queuedCount == 0)
+        #expect(scheduler.clients == [2])
+    }
+
+    @Test("A client that leaves while its read is under way: the answer goes to nobody else")
+    func leavingInFlight() {
+        var scheduler = GatewayScheduler()
+        scheduler.connect(1)
+        _ = scheduler.receive(Self.read(Self.soc), from: 1, at: 0)
+        let work = scheduler.nextWork(at: 0)!
+        scheduler.disconnect(1)
+        #expect(scheduler.complete(work, answer: Self.answer(Self.soc), at: 0).isEmpty)
+        #expect(!scheduler.isBusy)
+    }
+
+    @Test("Losing the link drops every wait and the whole cache")
+    func linkLoss() {
+        var scheduler = GatewayScheduler()
+        scheduler.connect(1)
+        _ = scheduler.receive(Self.read(Self.soc), from: 1, at: 0)
+        _ = Self.drain(&scheduler)
+        _ = scheduler.receive(Self.read(Self.strategy), from: 1, at: 0)
+        scheduler.linkLost()
+        #expect(scheduler.queuedCount == 0)
+        #expect(scheduler.cachedCount == 0)
+        #expect(scheduler.receive(Self.read(Self.soc), from: 1, at: 0.1) == .queued, "no stale answer after the outage")
+    }
+
+    @Test("Writes are refused when read-only, queued as verified writes when allowed, never coalesced")
+    func writes() throws {
+        let write = Frame(command: .write, objectID: Self.strategy, payload: [2])
+        var readOnly = GatewayScheduler()
+        readOnly.connect(1)
+        guard case .refused? = Optional(readOnly.receive(write, from: 1, at: 0)) else {
+            Issue.record("a write was not refused")
+            return
+        }
+        #expect(readOnly.nextWork(at: 0) == nil)
+
+        var writable = GatewayScheduler(configuration: .init(allowsWrites: true))
+        writable.connect(1)
+        writable.connect(2)
+        #expect(writable.receive(write, from: 1, at: 0) == .queued)
+        #expect(writable.receive(write, from: 2, at: 0) == .queued)
+        let rule = try #require(WriteRules.rule(for: Self.strategy))
+        #expect(writable.nextWork(at: 0) == .write(rule, .integer(2), client: 1))
+    }
+
+    /// Random operations from several clients; checks the invariants after each step.
+    @Test("Random interleavings keep every invariant", arguments: 0..<40)
+    func randomInterleavings(seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
+        var scheduler = GatewayScheduler(configuration: .init(freshness: 0.5, maximumPending: 6))
+        var connected: Set<GatewayClientID> = []
+        var asked: [GatewayClientID: Set<Frame>] = [:]
+        var now = 0.0
+        var work: GatewayScheduler.Work?
+        for _ in 0..<400 {
+            now += Double(rng.next() % 100) / 1000
+            let client = Int(rng.next() % 5)
+            switch rng.next() % 6 {
+            case 0:
+                if connected.contains(client) {
+                    scheduler.disconnect(client)
+                    connected.remove(client)
+                    asked[client] = nil
+                } else {
+                    scheduler.connect(client)
+                    connected.insert(client)
+                }
+            case 1, 2, 3:
+                let request = Self.read(ObjectID(UInt32(rng.next() % 6)))
+                let outcome = scheduler.receive(request, from: client, at: now)
+                if connected.contains(client), outcome == .queued || outcome == .coalesced {
+                    asked[client, default: []].insert(request)
+                }
+                if !connected.contains(client) { #expect(outcome == .ignored) }
+            default:
+                if let current = work {
+                    guard case let .read(request) = current else { continue }
+                    for delivery in scheduler.complete(current, answer: Self.answer(request.objectID), at: now) {
+                        // Only a connected client that asked for exactly this gets it.
+                        #expect(connected.contains(delivery.client))
+                        #expect(delivery.frame.objectID == request.objectID)
+                        #expect(asked[delivery.client]?.contains(request) == true)
+                        asked[delivery.client]?.remove(request)
+                    }
+                    work = nil
+                } else {
+                    work = scheduler.nextWork(at: now)
+                    #expect(scheduler.nextWork(at: now) == nil, "never two exchanges at once")
+                }
+            }
+            #expect(Set(scheduler.clients) == connected)
+        }
+    }
+}
