@@ -12,6 +12,7 @@ PYTHON = $(VENV)/bin/python
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES = libudev-dev pkg-config umockdev time
 RCTCLIENT = rctclient[cli]==0.0.6
+PROMETHEUS_CLIENT = prometheus-client==0.26.0
 
 .PHONY: help deps venv build release test demo install uninstall bench fuzz docs completions clean
 
@@ -33,11 +34,13 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-# python rctclient, the independent implementation the tests check against.
-venv: $(PYTHON)
-$(PYTHON):
-	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q '$(RCTCLIENT)'
+# python rctclient, the independent implementation the tests check against, and
+# prometheus-client, whose parser checks /metrics. Installed again when this file changes.
+venv: $(VENV)/.installed
+$(VENV)/.installed: Makefile
+	[ -x $(PYTHON) ] || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q '$(RCTCLIENT)' '$(PROMETHEUS_CLIENT)'
+	touch $@
 
 build: deps
 	swift build

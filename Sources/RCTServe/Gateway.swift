@@ -138,14 +138,20 @@ public final class Gateway: Sendable {
 
     /// The next job for the upstream link, waiting up to `seconds` for one.
     func nextWork(waitingUpTo seconds: Double) -> GatewayScheduler.Work? {
-        if let work = takeWork() { return work }
-        _ = workArrived.wait(timeout: .now() + .nanoseconds(Int(seconds * 1e9)))
-        return takeWork()
+        let (work, heldUntil) = takeWork()
+        if let work { return work }
+        // Held back for a client about to ask again: look again when that moment is over.
+        let wait = heldUntil.map { max(0, min(seconds, $0 - Self.now)) } ?? seconds
+        _ = workArrived.wait(timeout: .now() + .nanoseconds(Int(wait * 1e9)))
+        return takeWork().work
     }
 
-    private func takeWork() -> GatewayScheduler.Work? {
+    private func takeWork() -> (work: GatewayScheduler.Work?, heldUntil: Double?) {
         let now = Self.now
-        return state.withLock { $0.scheduler.nextWork(at: now) }
+        return state.withLock { state in
+            let work = state.scheduler.nextWork(at: now)
+            return (work, state.scheduler.heldUntil)
+        }
     }
 
     /// Ends a job: routes the answer (nil when none came) to every client that waits for it.

@@ -109,7 +109,21 @@ extension Gateway {
         switch work {
         case let .read(request):
             let started = Deadline.now
-            let answer = try link.exchange(request, attempts: link.options.retries + 1)
+            let object = Registry.standard.object(id: request.objectID)
+            var answer: Frame?
+            // Objects the registry does not know may not exist on the device, which then stays
+            // silent: one attempt, so a client asking for them costs one timeout, not several.
+            for _ in 0...(object == nil ? 0 : link.options.retries) {
+                guard let candidate = try link.exchange(request) else { continue }
+                // An answer cut short by another request still has a valid CRC: only whole
+                // values of known objects are passed on.
+                if let object, (try? ValueCodec.decode(candidate.payload, as: object.responseType)) == nil {
+                    logger.debug("upstream answer for \(object.name) does not hold a whole \(object.responseType.rawValue); asking again")
+                    continue
+                }
+                answer = candidate
+                break
+            }
             if answer != nil {
                 metrics.answers.increment()
                 metrics.answerTime.recordNanoseconds(Deadline.now.nanoseconds - started.nanoseconds)

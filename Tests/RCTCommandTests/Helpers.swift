@@ -28,8 +28,8 @@ final class SimulatorProcess {
     let endpoint: String
     let ptyPath: String?
 
-    init(_ extra: [String] = []) throws {
-        process = try RCTBinary.start(["simulator", "--listen", "127.0.0.1:0"] + extra)
+    init(_ extra: [String] = [], listen: String = "127.0.0.1:0") throws {
+        process = try RCTBinary.start(["simulator", "--listen", listen] + extra)
         let first = try #require(process.firstLine(), "the simulator printed nothing: \(process.stderr)")
         endpoint = String(try #require(first.split(separator: " ").last))
         ptyPath = extra.contains("--pty") ? process.firstLine()?.split(separator: " ").dropFirst().first.map(String.init) : nil

@@ -70,6 +70,81 @@ struct GatewaySchedulerTests {
         #expect(served.count == 100 + clients - 1)
     }
 
+    @Test("Fair by link time: a client whose requests cost a timeout each gets an equal share of time, not of turns")
+    func fairByTime() {
+        var scheduler = GatewayScheduler(configuration: .init(freshness: 0, maximumPending: 5000))
+        scheduler.connect(1)
+        scheduler.connect(2)
+        // Client 1 asks for objects that never answer (2 s each); client 2 for ones answered in 10 ms.
+        for index in 0..<50 { _ = scheduler.receive(Self.read(ObjectID(UInt32(index))), from: 1, at: 0) }
+        for index in 0..<2000 { _ = scheduler.receive(Self.read(ObjectID(UInt32(10_000 + index))), from: 2, at: 0) }
+        var now = 0.0
+        var served: [GatewayClientID: Int] = [:]
+        while now < 20, let work = scheduler.nextWork(at: now) {
+            guard case let .read(request) = work else { break }
+            let slow = request.objectID.rawValue < 10_000
+            served[slow ? 1 : 2, default: 0] += 1
+            now += slow ? 2 : 0.01
+            _ = scheduler.complete(work, answer: slow ? nil : Self.answer(request.objectID), at: now)
+        }
+        // In 20 s each had about 10 s: client 1 five timeouts, client 2 about a thousand answers.
+        #expect((4...6).contains(served[1] ?? 0), "\(served)")
+        #expect((900...1000).contains(served[2] ?? 0), "\(served)")
+    }
+
+    @Test("Anticipation: the link waits a moment for a thrifty client just answered, then serves the costly one")
+    func anticipation() throws {
+        var scheduler = GatewayScheduler(configuration: .init(freshness: 0, anticipation: 0.003))
+        scheduler.connect(1)
+        scheduler.connect(2)
+        // Client 2 has used a lot of link time (a timeout); client 1 polls one read at a time.
+        _ = scheduler.receive(Self.read(ObjectID(1)), from: 2, at: 0)
+        let slowWork = scheduler.nextWork(at: 0)
+        let slow = try #require(slowWork)
+        _ = scheduler.complete(slow, answer: nil, at: 2)
+        _ = scheduler.receive(Self.read(ObjectID(2)), from: 2, at: 2)
+        _ = scheduler.receive(Self.read(Self.soc), from: 1, at: 2)
+        let firstWork = scheduler.nextWork(at: 2)
+        let first = try #require(firstWork)
+        #expect(first == .read(Self.read(Self.soc)))
+        _ = scheduler.complete(first, answer: Self.answer(Self.soc), at: 2.001)
+        // Client 1 is between requests: the link is held for it, not given to client 2.
+        #expect(scheduler.nextWork(at: 2.0015) == nil)
+        #expect(scheduler.heldUntil == 2.004)
+        // It asks again within the moment and is served first.
+        _ = scheduler.receive(Self.read(Self.strategy), from: 1, at: 2.002)
+        #expect(scheduler.nextWork(at: 2.002) == .read(Self.read(Self.strategy)))
+        _ = scheduler.complete(.read(Self.read(Self.strategy)), answer: Self.answer(Self.strategy), at: 2.003)
+        // It does not ask again: after the moment, client 2 gets the link.
+        #expect(scheduler.nextWork(at: 2.0065) == .read(Self.read(ObjectID(2))))
+    }
+
+    @Test("A client that was idle does not save up time against the others")
+    func noSavingUp() {
+        var scheduler = GatewayScheduler(configuration: .init(freshness: 0, maximumPending: 1000))
+        scheduler.connect(1)
+        scheduler.connect(2)
+        var now = 0.0
+        for index in 0..<100 { _ = scheduler.receive(Self.read(ObjectID(UInt32(index))), from: 1, at: now) }
+        // Client 1 alone for a while.
+        for _ in 0..<50 {
+            let work = scheduler.nextWork(at: now)!
+            now += 0.1
+            _ = scheduler.complete(work, answer: nil, at: now)
+        }
+        for index in 0..<100 { _ = scheduler.receive(Self.read(ObjectID(UInt32(1000 + index))), from: 2, at: now) }
+        var order: [GatewayClientID] = []
+        for _ in 0..<10 {
+            let work = scheduler.nextWork(at: now)!
+            guard case let .read(request) = work else { break }
+            order.append(request.objectID.rawValue < 1000 ? 1 : 2)
+            now += 0.1
+            _ = scheduler.complete(work, answer: nil, at: now)
+        }
+        // They alternate from here on; client 2 does not get the next 5 s to itself.
+        #expect(order.filter { $0 == 1 }.count >= 4, "\(order)")
+    }
+
     @Test("Identical reads waiting together share one exchange; every asker gets the answer")
     func coalescing() {
         var scheduler = GatewayScheduler()
@@ -180,6 +255,23 @@ struct GatewaySchedulerTests {
         #expect(writable.receive(write, from: 2, at: 0) == .queued)
         let rule = try #require(WriteRules.rule(for: Self.strategy))
         #expect(writable.nextWork(at: 0) == .write(rule, .integer(2), client: 1))
+    }
+
+    @Test("A write makes the cached value of its parameter stale: the next read goes upstream")
+    func writeInvalidatesCache() throws {
+        var scheduler = GatewayScheduler(configuration: .init(freshness: 10, allowsWrites: true))
+        scheduler.connect(1)
+        _ = scheduler.receive(Self.read(Self.strategy), from: 1, at: 0)
+        _ = scheduler.receive(Self.read(Self.soc), from: 1, at: 0)
+        _ = Self.drain(&scheduler)
+        #expect(scheduler.receive(Frame(command: .write, objectID: Self.strategy, payload: [2]), from: 1, at: 1) == .queued)
+        #expect(scheduler.receive(Self.read(Self.strategy), from: 1, at: 1) == .queued, "not from the cache while the write waits")
+        #expect(scheduler.receive(Self.read(Self.soc), from: 1, at: 1) == .answeredFromCache(Self.answer(Self.soc)), "other objects stay cached")
+        let next = scheduler.nextWork(at: 1)
+        let write = try #require(next)
+        // A read of it answered meanwhile (by another path) is forgotten when the write ends.
+        _ = scheduler.complete(write, answer: nil, at: 1.5)
+        #expect(scheduler.nextWork(at: 1.5) == .read(Self.read(Self.strategy)))
     }
 
     /// Random operations from several clients; checks the invariants after each step.
