@@ -4,6 +4,7 @@ DESTDIR ?=
 BINDIR = $(DESTDIR)$(PREFIX)/bin
 MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
 UDEVDIR ?= $(DESTDIR)$(PREFIX)/lib/udev/rules.d
+SYSTEMDDIR ?= $(DESTDIR)$(PREFIX)/lib/systemd/system
 BASH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
@@ -20,7 +21,7 @@ help:
 	@echo "make demo       install what is missing, build, and try rct against the built-in simulator"
 	@echo "make test       install what is missing and run the whole test suite"
 	@echo "make release    build the optimised binary (.build/release/rct)"
-	@echo "make install    install binary, udev rules, completions and man page (PREFIX=$(PREFIX))"
+	@echo "make install    install binary, udev rules, systemd unit, completions and man page (PREFIX=$(PREFIX))"
 	@echo "make uninstall  remove them again"
 	@echo "make bench      run the stream decoder benchmarks (scripts/bench-cli.sh times whole commands)"
 	@echo "make fuzz       fuzz the stream decoder with libFuzzer (FUZZ_SECONDS=60)"
@@ -56,18 +57,22 @@ demo: deps
 	@sh scripts/demo.sh .build/release/rct
 
 install: release
-	install -d $(BINDIR) $(MANDIR) $(UDEVDIR) $(BASH_COMPLETIONS) $(ZSH_COMPLETIONS) $(FISH_COMPLETIONS)
+	install -d $(BINDIR) $(MANDIR) $(UDEVDIR) $(SYSTEMDDIR) $(BASH_COMPLETIONS) $(ZSH_COMPLETIONS) $(FISH_COMPLETIONS)
 	install -m 0755 .build/release/rct $(BINDIR)/rct
 	install -m 0644 udev/60-rct.rules $(UDEVDIR)/60-rct.rules
+	sed 's|@BINDIR@|$(PREFIX)/bin|' systemd/rct-serve.service.in > $(SYSTEMDDIR)/rct-serve.service
+	chmod 0644 $(SYSTEMDDIR)/rct-serve.service
 	.build/release/rct --generate-completion-script bash > $(BASH_COMPLETIONS)/rct
 	.build/release/rct --generate-completion-script zsh > $(ZSH_COMPLETIONS)/_rct
 	.build/release/rct --generate-completion-script fish > $(FISH_COMPLETIONS)/rct.fish
 	install -m 0644 Documentation/rct.1 $(MANDIR)/rct.1
 	@echo "installed. Reload udev so the rules apply to adapters plugged in now:"
 	@echo "  sudo udevadm control --reload-rules && sudo udevadm trigger --subsystem-match=tty"
+	@echo "rct serve as a service: set RCT_SERVE_OPTIONS in /etc/default/rct-serve, then"
+	@echo "  sudo systemctl daemon-reload && sudo systemctl enable --now rct-serve"
 
 uninstall:
-	rm -f $(BINDIR)/rct $(UDEVDIR)/60-rct.rules $(BASH_COMPLETIONS)/rct $(ZSH_COMPLETIONS)/_rct \
+	rm -f $(BINDIR)/rct $(UDEVDIR)/60-rct.rules $(SYSTEMDDIR)/rct-serve.service $(BASH_COMPLETIONS)/rct $(ZSH_COMPLETIONS)/_rct \
 	      $(FISH_COMPLETIONS)/rct.fish $(MANDIR)/rct.1
 	@echo "removed. Reload udev: sudo udevadm control --reload-rules"
 

@@ -10,8 +10,9 @@
 /// 2. only when `searchingNoise`: every other byte boundary within ``noiseWindow`` raw
 ///    bytes before it, for keep-alives or line noise between the frames.
 ///
-/// The first candidate whose CRC holds over exactly the bytes up to it is taken. With a
-/// 16-bit CRC a wrong candidate passes by chance once in 65,536 tries, so the search is
+/// The first candidate whose CRC holds over exactly the bytes up to it is taken; if it ends
+/// in zeros, it is cut back to the shortest match among them, since a frame followed by
+/// zeros checks out again with some of them. With a 16-bit CRC a wrong candidate passes by chance once in 65,536 tries, so the search is
 /// kept to these few candidates rather than every boundary in the frame.
 enum WrongLengthRecovery {
     /// How many raw bytes of noise may stand between a long frame with a wrong LEN and the
@@ -55,8 +56,7 @@ enum WrongLengthRecovery {
 
         // Frame lengths (in unescaped bytes, checksum included) whose end is a candidate, in
         // the order they are tried. First the boundary and the 0x00s sent right before it,
-        // shortest first: a frame's checksum followed by zeros checks out again (the CRC of a
-        // message with its CRC appended is zero), so a longer match there would hold the zeros.
+        // shortest first (see below why zeros need care).
         var candidates: [Int] = []
         let count = bytes.count
         if ends.last == boundary {
@@ -78,23 +78,25 @@ enum WrongLengthRecovery {
             candidates += window
         }
         candidates.removeAll { $0 < shortest || $0 > longest }
-        guard let first = candidates.min() else { return nil }
+        guard !candidates.isEmpty else { return nil }
 
         return CRC16.table.withUnsafeBufferPointer { table -> Found? in
-            // checksums[n - first + 2]: the running checksum over bytes[0 ..< n].
-            var running: UInt16 = 0xFFFF
-            for byte in bytes[..<(first - 2)] { running = CRC16.update(running, with: byte, table: table) }
-            var checksums = [running]
-            for byte in bytes[(first - 2)..<(longest - 2)] {
-                running = CRC16.update(running, with: byte, table: table)
-                checksums.append(running)
-            }
+            // checksums[n]: the running checksum over bytes[0 ..< n].
+            var checksums: [UInt16] = [0xFFFF]
+            checksums.reserveCapacity(longest - 1)
+            for byte in bytes[..<(longest - 2)] { checksums.append(CRC16.update(checksums[checksums.count - 1], with: byte, table: table)) }
             func checksOut(_ length: Int) -> Bool {
-                var crc = checksums[length - first]
+                var crc = checksums[length - 2]
                 if (length - 2) & 1 == 1 { crc = CRC16.update(crc, with: 0, table: table) }
                 return crc == UInt16(bytes[length - 2]) << 8 | UInt16(bytes[length - 1])
             }
-            guard let length = candidates.first(where: checksOut) else { return nil }
+            guard var length = candidates.first(where: checksOut) else { return nil }
+            // A frame followed by zeros checks out again with some of them (the CRC of a message
+            // with its CRC appended is zero), so a match that ends in zeros is cut back to the
+            // shortest match among them: zeros after a frame are never taken into it.
+            var zeros = 0
+            while zeros < length, bytes[length - 1 - zeros] == 0 { zeros += 1 }
+            if let shorter = (max(shortest, length - zeros)..<length).first(where: checksOut) { length = shorter }
             return Found(body: Array(bytes[..<(length - 2)]), wireEnd: ends[length - 1])
         }
     }
