@@ -31,9 +31,9 @@ public struct ServeError: Error, Sendable, CustomStringConvertible {
 /// Runs `rct serve`: the gateway's listeners on NIO's event loop, the upstream link on the
 /// calling thread.
 public enum GatewayService {
-    /// Binds the listeners, hands their bound addresses to `ready`, then serves until a
-    /// signal arrives (or ``Gateway/stop()``); then closes every client, the listeners and
-    /// the link, and returns.
+    /// Binds the listeners, makes the first attempt to open the link, hands the bound
+    /// addresses to `ready`, then serves until a signal arrives (or ``Gateway/stop()``);
+    /// then closes every client, the listeners and the link, and returns.
     public static func run(_ configuration: ServeConfiguration, upstream: UpstreamConfiguration, logger: Logger,
                            ready: (_ gateway: Endpoint, _ metrics: Endpoint?) -> Void) throws(ServeError) {
         let gateway = Gateway(configuration: configuration.gateway, logger: logger)
@@ -54,11 +54,12 @@ public enum GatewayService {
                 try channel.pipeline.syncOperations.addHandler(MetricsHandler(registry: registry))
             } child: { $0 }
         }
-        ready(boundEndpoint(listener, fallback: configuration.listen),
-              metricsListener.map { boundEndpoint($0, fallback: configuration.metrics ?? configuration.listen) })
         logger.info("gateway listening on \(boundEndpoint(listener, fallback: configuration.listen)); \(configuration.gateway.scheduling.allowsWrites ? "writes allowed (validated and read back)" : "read-only")")
-
-        gateway.runUpstream(upstream)
+        // Ready once the link has had its first chance to open, so early requests find it up.
+        gateway.runUpstream(upstream) {
+            ready(boundEndpoint(listener, fallback: configuration.listen),
+                  metricsListener.map { boundEndpoint($0, fallback: configuration.metrics ?? configuration.listen) })
+        }
 
         gateway.stop()
         try? listener.close().wait()

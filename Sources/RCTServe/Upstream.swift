@@ -36,20 +36,23 @@ public struct UpstreamConfiguration: Sendable {
 extension Gateway {
     /// Owns the upstream link on the calling thread until ``stop()`` or a signal: opens it,
     /// carries out one job at a time, watches for traffic it did not cause, and reopens the
-    /// link with backoff when it is lost. Clients stay connected throughout.
-    public func runUpstream(_ upstream: UpstreamConfiguration) {
+    /// link with backoff when it is lost. Clients stay connected throughout. `opened` is
+    /// called once, after the first attempt to open the link, whatever its outcome.
+    public func runUpstream(_ upstream: UpstreamConfiguration, firstAttemptDone opened: () -> Void = {}) {
         let watch = LinkWatch(gateway: self)
         let printer = upstream.makeTracePrinter()
         var client: Client?
         var backoff = upstream.initialBackoff
         var failures = 0
         var everOpened = false
+        var firstAttempt = true
         defer {
             client?.transport.close()
             setLink(up: false)
         }
         while !isStopping && Interruption.signal == nil {
             guard let link = client else {
+                var failed = false
                 do {
                     let transport = try upstream.open()
                     client = Client(transport: transport, options: upstream.clientOptions) { entry in
@@ -71,6 +74,13 @@ extension Gateway {
                     if failures == 1 {
                         logger.error("cannot open the upstream link: \(error); retrying with backoff up to \(Int(upstream.maximumBackoff)) s")
                     }
+                    failed = true
+                }
+                if firstAttempt {
+                    firstAttempt = false
+                    opened()
+                }
+                if failed {
                     pause(backoff)
                     backoff = min(backoff * 2, upstream.maximumBackoff)
                 }

@@ -12,7 +12,8 @@ then sleeps --interval. A "first" client takes the first RESPONSE it sees as its
 naive integrations do; a "check" client skips responses for other objects. "mixed" makes half
 of each. Every answer is compared with the expected value.
 
-Prints one JSON object: per client {mode, requests, right, wrong, lost} and the totals.
+Prints one JSON object: per client {mode, requests, right, wrong, lost} and the totals, with
+the 50th and 99th percentile of the time from sending a request to its right answer, in ms.
 """
 import argparse
 import json
@@ -72,7 +73,7 @@ def same(expected, got, kind):
     return got == expected
 
 
-def client(host, port, mode, expected, until, interval, timeout, result):
+def client(host, port, mode, expected, until, interval, timeout, result, latencies):
     names = list(expected)
     sock = socket.create_connection((host, port), timeout=5)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -85,9 +86,10 @@ def client(host, port, mode, expected, until, interval, timeout, result):
                     break
                 entry = expected[name]
                 oid = int(entry["id"], 16)
+                sent = time.monotonic()
                 sock.sendall(make_frame(Command.READ, oid))
                 result["requests"] += 1
-                deadline = time.monotonic() + timeout
+                deadline = sent + timeout
                 while True:
                     frame = stream.next_frame(deadline)
                     if frame is None:
@@ -103,6 +105,7 @@ def client(host, port, mode, expected, until, interval, timeout, result):
                         value = None
                     if frame.id == oid and same(entry["value"], value, entry["type"]):
                         result["right"] += 1
+                        latencies.append(time.monotonic() - sent)
                     else:
                         result["wrong"] += 1
                     break
@@ -128,19 +131,21 @@ def main():
     with open(arguments.expected) as file:
         expected = json.load(file)
     until = time.monotonic() + arguments.duration
-    results, threads = [], []
+    results, threads, latencies = [], [], []
     for index in range(arguments.clients):
         mode = arguments.mode if arguments.mode != "mixed" else ("first" if index % 2 == 0 else "check")
         result = {"mode": mode, "requests": 0, "right": 0, "wrong": 0, "lost": 0}
         results.append(result)
         thread = threading.Thread(target=client, args=(arguments.host, arguments.port, mode, expected, until,
-                                                       arguments.interval, arguments.timeout, result))
+                                                       arguments.interval, arguments.timeout, result, latencies))
         threads.append(thread)
         thread.start()
     for thread in threads:
         thread.join()
     totals = {key: sum(r[key] for r in results) for key in ("requests", "right", "wrong", "lost")}
-    print(json.dumps({"clients": results, "totals": totals}))
+    latencies.sort()
+    percentile = lambda p: round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 3) if latencies else None
+    print(json.dumps({"clients": results, "totals": totals, "latency_ms": {"p50": percentile(0.5), "p99": percentile(0.99)}}))
 
 
 if __name__ == "__main__":
