@@ -23,7 +23,8 @@ help:
 	@echo "make release    build the optimised binary (.build/release/rct)"
 	@echo "make install    install binary, udev rules, systemd unit, completions and man page (PREFIX=$(PREFIX))"
 	@echo "make uninstall  remove them again"
-	@echo "make bench      run the stream decoder benchmarks (scripts/bench-cli.sh times whole commands)"
+	@echo "make bench      run the stream decoder benchmarks (scripts/bench-cli.sh times whole commands,"
+	@echo "               scripts/bench-serve.sh measures rct serve)"
 	@echo "make fuzz       fuzz the stream decoder with libFuzzer (FUZZ_SECONDS=60)"
 	@echo "make docs       build the DocC API documentation"
 

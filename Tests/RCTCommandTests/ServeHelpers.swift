@@ -68,20 +68,31 @@ struct PollingReport {
     var leastServed: Int { clients.map { $0["right"] as? Int ?? 0 }.min() ?? 0 }
 }
 
-/// Runs python rctclient clients polling `host:port` at once (see Tests/Oracle/polling_clients.py).
-func pollingClients(_ host: String, _ port: String, expected: URL, clients: Int = 6, mode: String = "mixed",
-                    duration: Double = 3, timeout: Double = 2) throws -> PollingReport {
+/// Starts python rctclient clients polling `host:port` at once (see Tests/Oracle/polling_clients.py).
+func startPollingClients(_ host: String, _ port: String, expected: URL, clients: Int = 6, mode: String = "mixed",
+                         duration: Double = 3, timeout: Double = 2) throws -> ChildProcess {
     let environment = ProcessInfo.processInfo.environment
     let python = environment["RCT_PYTHON"] ?? RCTBinary.packageRoot + "/.venv/bin/python"
-    let child = try ChildProcess(python, [RCTBinary.packageRoot + "/Tests/Oracle/polling_clients.py", host, port,
-                                          "--expected", expected.path, "--clients", "\(clients)", "--mode", mode,
-                                          "--duration", "\(duration)", "--timeout", "\(timeout)"],
-                                 environment: environment)
-    let status = try #require(child.wait(timeout: duration + 60), "the polling clients did not finish")
-    #expect(status == 0, "\(child.stderr)")
-    let report = try #require(try json(child.stdout) as? [String: Any], "no report: \(child.stdout) \(child.stderr)")
+    return try ChildProcess(python, [RCTBinary.packageRoot + "/Tests/Oracle/polling_clients.py", host, port,
+                                     "--expected", expected.path, "--clients", "\(clients)", "--mode", mode,
+                                     "--duration", "\(duration)", "--timeout", "\(timeout)"],
+                            environment: environment)
+}
+
+/// Waits for polling clients started with ``startPollingClients`` and reads their report.
+func report(of pollers: ChildProcess) throws -> PollingReport {
+    let status = try #require(pollers.wait(timeout: 120), "the polling clients did not finish")
+    #expect(status == 0, "\(pollers.stderr)")
+    let report = try #require(try json(pollers.stdout) as? [String: Any], "no report: \(pollers.stdout) \(pollers.stderr)")
     return PollingReport(clients: report["clients"] as? [[String: Any]] ?? [],
                          totals: report["totals"] as? [String: Int] ?? [:])
+}
+
+/// Runs polling clients to the end and reads their report.
+func pollingClients(_ host: String, _ port: String, expected: URL, clients: Int = 6, mode: String = "mixed",
+                    duration: Double = 3, timeout: Double = 2) throws -> PollingReport {
+    try report(of: try startPollingClients(host, port, expected: expected, clients: clients, mode: mode,
+                                           duration: duration, timeout: timeout))
 }
 
 /// A plain TCP client for feeding a gateway whatever bytes a test wants.

@@ -128,21 +128,15 @@ struct ServeTests {
         let expected = try expectedValues(pollingObjects, from: "127.0.0.1:\(port)")
         defer { try? FileManager.default.removeItem(at: expected) }
         let (host, gatewayPort) = serve.hostAndPort
-        let environment = ProcessInfo.processInfo.environment
-        let pollers = try ChildProcess(environment["RCT_PYTHON"] ?? RCTBinary.packageRoot + "/.venv/bin/python",
-                                       [RCTBinary.packageRoot + "/Tests/Oracle/polling_clients.py", host, gatewayPort,
-                                        "--expected", expected.path, "--clients", "4", "--duration", "6", "--timeout", "1"],
-                                       environment: environment)
+        let pollers = try startPollingClients(host, gatewayPort, expected: expected, clients: 4, duration: 6, timeout: 1)
         usleep(1_000_000)
         simulator.stop()
         usleep(1_500_000)
         simulator = try SimulatorProcess(listen: "127.0.0.1:\(port)")
-        #expect(pollers.wait(timeout: 60) == 0, "\(pollers.stderr)")
-        let report = try #require(try json(pollers.stdout) as? [String: Any])
-        let totals = try #require(report["totals"] as? [String: Int])
-        #expect(totals["wrong"] == 0, "\(report)")
-        #expect((totals["lost"] ?? 0) > 0, "the outage was seen")
-        #expect((totals["right"] ?? 0) > 100, "\(report)")
+        let outage = try report(of: pollers)
+        #expect(outage.wrong == 0, "\(outage.clients)")
+        #expect(outage.lost > 0, "the outage was seen")
+        #expect(outage.right > 100, "\(outage.clients)")
         #expect(serve.stop() == 0)
     }
 
