@@ -16,4 +16,9 @@ out=Sources/RCTProtocol/ObjectTable.generated.swift
   echo 'let objectDescriptionsText = #"""'
   cat Registry/descriptions.tsv
   echo '"""#'
+  echo
+  echo '/// The objects whose value is a fraction from 0 to 1, with the reason (see Registry/fractions.tsv).'
+  echo 'let objectFractionsText = #"""'
+  cat Registry/fractions.tsv
+  echo '"""#'
 } > "$out"

@@ -10,8 +10,8 @@
 ///
 /// Long frames whose LEN field is wrong (as some firmware sends them) are recovered by
 /// their checksum: when the CRC at the declared end fails, or a start byte arrives inside
-/// the declared length, the end is tried right before the next start byte, before a 0x00
-/// in front of it, and at the boundaries just before those (see ``WrongLengthRecovery``).
+/// the declared length, the end is tried right before the next start byte, before the
+/// 0x00s in front of it, and at the boundaries just before those (see ``WrongLengthRecovery``).
 /// On a live link the last frame of an answer has no next start byte: call
 /// ``lineWentQuiet()`` after a short silence to try closing it at what has arrived.
 ///

@@ -14,10 +14,13 @@ public struct ObjectInfo: Sendable, Hashable {
     public let labels: [EnumLabel]
     /// A short explanation in our own words, where one helps.
     public let summary: String?
+    /// Whether the value is a fraction from 0 to 1 (`Registry/fractions.tsv`): text shows it
+    /// as a percentage, JSON keeps the fraction.
+    public let isFraction: Bool
 
     /// An object description; used by the registry and by tests.
     public init(id: ObjectID, name: String, requestType: DataType, responseType: DataType,
-                unit: String? = nil, labels: [EnumLabel] = [], summary: String? = nil) {
+                unit: String? = nil, labels: [EnumLabel] = [], summary: String? = nil, isFraction: Bool = false) {
         self.id = id
         self.name = name
         self.requestType = requestType
@@ -25,6 +28,12 @@ public struct ObjectInfo: Sendable, Hashable {
         self.unit = unit
         self.labels = labels
         self.summary = summary
+        self.isFraction = isFraction
+    }
+
+    /// The unit shown in text: `%` for fractions, else the table's unit.
+    public var displayUnit: String? {
+        isFraction ? "%" : unit
     }
 
     /// The label for `number`, if the object has one.

@@ -936,3 +936,19 @@ android_description	Name the owner gave the device in the app
 svnversion	Firmware version string
 prim_sm.state	State of the inverter's main state machine
 """#
+
+/// The objects whose value is a fraction from 0 to 1, with the reason (see Registry/fractions.tsv).
+let objectFractionsText = #"""
+# name	why the value is a fraction from 0 to 1 (shown in text as a percentage); see Documentation/Registry.md
+battery.soc	unit "%" in the public table; devices report 0 to 1 (e.g. 0.55); our field notes
+battery.soc_target	unit "%" in the public table; same scale as battery.soc
+battery.soh	unit "%" in the public table; devices report 0 to 1
+logger.minutes_soc_log_ts	unit "%" in the public table; samples of battery.soc
+logger.minutes_soc_targ_log_ts	unit "%" in the public table; samples of battery.soc_target
+power_mng.soc_charge	writable parameter, 0.00..1.00 in our field notes (protocol-notes, Writing safely)
+power_mng.soc_max	writable parameter, 0.00..1.00 in our field notes (protocol-notes, Writing safely)
+power_mng.soc_min	writable parameter, 0.00..1.00 in our field notes (protocol-notes, Writing safely)
+power_mng.soc_min_island	writable parameter, 0.00..1.00 in our field notes (protocol-notes, Writing safely)
+power_mng.soc_target_set	writable parameter, 0.00..1.00 in our field notes (protocol-notes, Writing safely)
+buf_v_control.power_reduction	writable parameter, 0..1 in our field notes (protocol-notes, Writing safely)
+"""#

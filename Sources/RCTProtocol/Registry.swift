@@ -14,15 +14,20 @@ public struct Registry: Sendable {
     /// The registry built from the embedded object table.
     public static let standard: Registry = {
         do {
-            return try Registry(table: objectTableText, descriptions: objectDescriptionsText)
+            return try Registry(table: objectTableText, descriptions: objectDescriptionsText, fractions: objectFractionsText)
         } catch {
             // The embedded table is checked by the tests; reaching this is a build defect.
             fatalError("embedded object table is malformed: \(error)")
         }
     }()
 
-    /// Parses an object table and its descriptions, both tab-separated text with `#` comments.
-    public init(table: String, descriptions: String = "") throws(RegistryError) {
+    /// Parses an object table, its descriptions and the list of fraction objects (a name
+    /// first on each line), all tab-separated text with `#` comments.
+    public init(table: String, descriptions: String = "", fractions: String = "") throws(RegistryError) {
+        var fractionNames = Set<String>()
+        for (number, fields) in Self.rows(of: fractions) where !fields.isEmpty {
+            guard fractionNames.insert(fields[0]).inserted else { throw .duplicateName(fields[0], line: number) }
+        }
         var summaries: [String: String] = [:]
         for (number, fields) in Self.rows(of: descriptions) where fields.count >= 2 {
             guard summaries[fields[0]] == nil else { throw .duplicateName(fields[0], line: number) }
@@ -53,8 +58,10 @@ public struct Registry: Sendable {
             guard ids.insert(id).inserted else { throw .duplicateID(id, line: number) }
             objects.append(ObjectInfo(id: id, name: name, requestType: request, responseType: response,
                                       unit: unit, labels: labels.sorted { $0.value < $1.value },
-                                      summary: summaries[name]))
+                                      summary: summaries[name], isFraction: fractionNames.remove(name) != nil))
         }
+        // A fraction must name an object of the table.
+        if let stray = fractionNames.first { throw .unknownName(stray) }
         // Byte order on the names: the table is kept sorted, so this is one cheap pass.
         let precedes = { (lhs: ObjectInfo, rhs: ObjectInfo) in lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8) }
         if !zip(objects, objects.dropFirst()).allSatisfy({ precedes($0, $1) }) {
@@ -184,9 +191,12 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     case duplicateName(String, line: Int)
     /// An id appears twice.
     case duplicateID(ObjectID, line: Int)
+    /// A list refers to a name the object table does not have.
+    case unknownName(String)
 
     public var description: String {
         switch self {
+        case let .unknownName(name): "\(name) is listed as a fraction but is not in the object table"
         case let .malformedLine(line, reason): "object table line \(line): \(reason)"
         case let .duplicateName(name, line): "object table line \(line): \(name) is listed twice"
         case let .duplicateID(id, line): "object table line \(line): \(id) is listed twice"

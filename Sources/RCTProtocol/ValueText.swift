@@ -5,7 +5,7 @@ public enum ValueText {
         switch value {
         case let .bool(flag): flag ? "true" : "false"
         case let .integer(number): "\(number)"
-        case let .float(number): "\(number)"
+        case let .float(number): NumberText.format(Double(number))
         case let .string(text): text
         case let .timeseries(series):
             "\(series.samples.count) samples before \(timestamp(series.requestedTime))"

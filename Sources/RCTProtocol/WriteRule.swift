@@ -37,14 +37,23 @@ public struct WriteRule: Sendable, Hashable {
         self.note = note
     }
 
-    /// What the parameter accepts, in words, e.g. `0.00..1.00 with at most 2 decimals`.
+    /// Whether the parameter is a fraction from 0 to 1 (``ObjectInfo/isFraction``): shown as a
+    /// percentage, and also accepted as one (`30%`).
+    public var isFraction: Bool {
+        Registry.standard.object(id: id)?.isFraction ?? false
+    }
+
+    /// What the parameter accepts, in words, e.g. `0.00..1.00 with at most 2 decimals (or 0..100 %)`.
     public var accepted: String {
         switch kind {
         case let .number(range, decimals):
             let bounds = "\(Self.format(range.lowerBound, decimals: decimals))..\(Self.format(range.upperBound, decimals: decimals))"
             let unitText = unit.map { " \($0)" } ?? ""
+            let percent = isFraction
+                ? " (or \(Self.format(range.lowerBound * 100, decimals: max(0, decimals - 2)))..\(Self.format(range.upperBound * 100, decimals: max(0, decimals - 2))) %)"
+                : ""
             return decimals == 0 ? "whole numbers \(bounds)\(unitText)"
-                : "\(bounds)\(unitText) with at most \(decimals) decimals"
+                : "\(bounds)\(unitText) with at most \(decimals) decimals\(percent)"
         case let .choice(labels):
             let first = labels.first?.value ?? 0
             let last = labels.last?.value ?? 0
@@ -61,7 +70,14 @@ public struct WriteRule: Sendable, Hashable {
         let trimmed = text.trimmingSpaces()
         switch kind {
         case let .number(range, decimals):
-            let number = try parseNumber(trimmed, decimals: decimals)
+            var number: Double
+            if isFraction, trimmed.hasSuffix("%") {
+                // A percentage: two decimals fewer, then as a fraction.
+                let digits = String(trimmed.dropLast()).trimmingSpaces()
+                number = try parseNumber(digits, decimals: max(0, decimals - 2), shown: trimmed) / 100
+            } else {
+                number = try parseNumber(trimmed, decimals: decimals)
+            }
             guard range.contains(number) else { throw reject(trimmed) }
             return .float(Float(number))
         case let .choice(labels):
@@ -129,7 +145,8 @@ public struct WriteRule: Sendable, Hashable {
     public func describe(_ value: Value) -> String {
         switch (kind, value) {
         case let (.number(_, decimals), .float(number)):
-            return Self.format(Double(number), decimals: decimals)
+            return isFraction ? Self.format(Double(number) * 100, decimals: max(0, decimals - 2)) + " %"
+                : Self.format(Double(number), decimals: decimals)
         case let (.choice(labels), .integer(number)):
             let label = labels.first { Int64($0.value) == number }?.label
             return label.map { "\(number) (\($0))" } ?? "\(number)"
@@ -144,23 +161,26 @@ public struct WriteRule: Sendable, Hashable {
         WriteValidationError(name: name, accepted: accepted, got: got.isEmpty ? "nothing" : got, reason: reason)
     }
 
-    private func parseNumber(_ text: String, decimals: Int) throws(WriteValidationError) -> Double {
+    /// Reads a plain decimal number with at most `decimals` decimals; `shown` is the text as
+    /// the user typed it, for the message.
+    private func parseNumber(_ text: String, decimals: Int, shown: String? = nil) throws(WriteValidationError) -> Double {
+        let shown = shown ?? text
         let lowered = text.lowercased()
         if ["nan", "+nan", "-nan"].contains(lowered) {
-            throw reject(text, reason: "NaN is not a number it can take")
+            throw reject(shown, reason: "NaN is not a number it can take")
         }
         if ["inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"].contains(lowered) {
-            throw reject(text, reason: "infinity is not a number it can take")
+            throw reject(shown, reason: "infinity is not a number it can take")
         }
         var body = Substring(text)
         if body.first == "-" || body.first == "+" { body = body.dropFirst() }
         let parts = body.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         let digitsOnly = { (part: Substring) in part.allSatisfy { $0.isASCII && $0.isNumber } }
         guard !parts[0].isEmpty, parts.allSatisfy({ !$0.isEmpty && digitsOnly($0) }), let number = Double(text) else {
-            throw reject(text, reason: "not a number")
+            throw reject(shown, reason: "not a number")
         }
         if parts.count == 2 && parts[1].count > decimals {
-            throw reject(text, reason: decimals == 0 ? "a whole number is needed" : "too many decimals")
+            throw reject(shown, reason: decimals == 0 ? "a whole number is needed" : "too many decimals")
         }
         return number
     }

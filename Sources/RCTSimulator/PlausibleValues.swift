@@ -58,12 +58,13 @@ enum PlausibleValues {
         }
     }
 
-    /// A history answer for a query at `time`: five samples, five minutes apart, before it.
+    /// A history answer for a query at `time`: five samples, five minutes apart, before it
+    /// (100 to 500, or 0.51 to 0.55 for a log of fractions such as the state of charge).
     static func history(for object: ObjectInfo, at time: Int64) -> Value? {
         switch object.responseType {
         case .timeseries:
             return .timeseries(Timeseries(requestedTime: time, samples: (1...5).map {
-                .init(time: time - Int64($0) * 300, value: Float(100 * $0))
+                .init(time: time - Int64($0) * 300, value: object.isFraction ? Float(56 - $0) / 100 : Float(100 * $0))
             }))
         case .eventTable:
             return .eventTable(EventTable(requestedTime: time, events: [

@@ -81,15 +81,12 @@ public final class Client {
         throw .noAnswer(object: object.name, attempts: attempts, timeout: options.timeout)
     }
 
-    /// Sends `request` as it is and returns the device's answer frame, or nil when none came
-    /// within the timeout of any of `attempts` tries. For requests built elsewhere, such as a
-    /// gateway's; only reads may be given more than one attempt.
-    public func exchange(_ request: Frame, attempts: Int = 1) throws(ClientError) -> Frame? {
-        for _ in 0..<max(1, attempts) {
-            try send(request)
-            if let answer = try awaitAnswer(for: request) { return answer }
-        }
-        return nil
+    /// Sends `request` as it is, once, and returns the device's answer frame, or nil when
+    /// none came within the timeout. For requests built elsewhere, such as a gateway's,
+    /// whose caller decides about retries.
+    public func exchange(_ request: Frame) throws(ClientError) -> Frame? {
+        try send(request)
+        return try awaitAnswer(for: request)
     }
 
     /// Sends one WRITE of `value` to `object`. Never retried and not acknowledged by current

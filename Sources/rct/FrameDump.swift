@@ -59,6 +59,7 @@ enum FrameDump {
             ("id", .string(frame.objectID.description)), ("name", object.map { .string($0.name) } ?? .null),
             ("crc_ok", .bool(true)), ("value", value),
         ]
+        if object?.isFraction == true { members.append(("scale", .string("fraction"))) }
         if frame.command.isPlant { members.append(("address", .int(frame.address))) }
         if let problem { members.append(("error", .string(problem))) }
         // LEN as it should have been: what follows the LEN field up to the checksum.

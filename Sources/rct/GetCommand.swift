@@ -80,6 +80,8 @@ struct GetCommand: ParsableCommand {
             Console.out(JSON.array(results.map { object, result in
                 var members: [(String, JSON)] = [("name", .string(object.name)), ("id", .string(object.id.description)),
                                                  ("type", .string(object.responseType.rawValue))]
+                // The value stays the fraction the device sends; text shows it as a percentage.
+                if object.isFraction { members.append(("scale", .string("fraction"))) }
                 switch result {
                 case let .success(value):
                     members.append(("value", JSONValue.of(value)))

@@ -2,17 +2,23 @@ import RCTProtocol
 
 /// Values as people read them, and as JSON.
 enum OutputText {
-    /// A value with its enum label and unit, e.g. `2 (External)` or `0.55 %`.
+    /// A value with its enum label and unit, e.g. `2 (External)`, `230.5 V`, or for a
+    /// fraction `55.0 %` (see ``NumberText`` for the precision).
     static func value(_ value: Value, of object: ObjectInfo?) -> String {
+        let fraction = object?.isFraction ?? false
+        func number(_ float: Float) -> String {
+            fraction ? NumberText.percent(Double(float)) : NumberText.format(Double(float))
+        }
         var text = ValueText.describe(value)
+        if case let .float(float) = value { text = number(float) }
         if case let .integer(number) = value, let label = object?.label(for: number) {
             text += " (\(label))"
         }
         if case .timeseries(let series) = value {
-            text = series.samples.map { "\(ValueText.timestamp($0.time))=\($0.value)" }.joined(separator: " ")
+            text = series.samples.map { "\(ValueText.timestamp($0.time))=\(number($0.value))" }.joined(separator: " ")
             if text.isEmpty { text = "(no samples)" }
         }
-        if let unit = object?.unit, !unit.isEmpty, value.numericValue != nil || isSeries(value) {
+        if let unit = object?.displayUnit, !unit.isEmpty, value.numericValue != nil || isSeries(value) {
             text += " \(unit)"
         }
         return text

@@ -10,7 +10,7 @@ struct GetCommandTests {
         defer { fake.stop() }
         let result = try rct("--host=\(fake.address)", "get", "battery.soc", "power_mng.soc_strategy", "0xEBC62737")
         #expect(result.status == 0)
-        #expect(result.lines == ["battery.soc 0.55 %", "power_mng.soc_strategy 4 (Internal)", "android_description rct simulator"])
+        #expect(result.lines == ["battery.soc 55.0 %", "power_mng.soc_strategy 4 (Internal)", "android_description rct simulator"])
     }
 
     @Test("JSON output: one element per object in the order asked, with the documented keys")
@@ -109,9 +109,9 @@ struct GetCommandTests {
         defer { fake.stop() }
         let result = try rct("--device", fake.address, "--trace", "get", "battery.soc")
         #expect(result.status == 0)
-        #expect(result.stdout == "battery.soc 0.55 %\n")
+        #expect(result.stdout == "battery.soc 55.0 %\n")
         #expect(result.stderr.contains("trace 0.000 > 2B 01 04 95 99 30 BF 0D 65"))
-        #expect(result.stderr.contains("RESPONSE      0x959930BF battery.soc = 0.55 %"))
+        #expect(result.stderr.contains("RESPONSE      0x959930BF battery.soc = 55.0 %"))
         #expect(result.stderr.contains("skipped"))
     }
 
@@ -121,7 +121,7 @@ struct GetCommandTests {
         defer { fake.stop() }
         let result = try rct("--device", "/dev/ttyDOESNOTEXIST", "--host", fake.address, "get", "battery.soc")
         #expect(result.status == 0)
-        #expect(result.stdout == "battery.soc 0.55 %\n")
+        #expect(result.stdout == "battery.soc 55.0 %\n")
         #expect(result.stderr.contains("notice: no serial port at /dev/ttyDOESNOTEXIST"))
     }
 
@@ -134,7 +134,7 @@ struct GetCommandTests {
         let result = try rct("--device", serial.address, "--host", network.address, "get", "battery.soc", "inverter_sn",
                              "--timeout", "0.3", "--retries", "0")
         #expect(result.status == 0)
-        #expect(result.lines == ["battery.soc 0.55 %", "inverter_sn SIM0000000000001"])
+        #expect(result.lines == ["battery.soc 55.0 %", "inverter_sn SIM0000000000001"])
         #expect(result.stderr.contains("gave no answer"))
         #expect(!serial.received.isEmpty)
     }
@@ -169,5 +169,44 @@ struct GetCommandTests {
         let result = try rct(arguments: arguments)
         #expect(result.status == 64)
         #expect(!result.stderr.isEmpty)
+    }
+}
+
+@Suite("Fractions read as percentages")
+struct FractionOutputTests {
+    static let fractions = ["battery.soc", "battery.soc_target", "battery.soh", "power_mng.soc_charge", "power_mng.soc_max",
+                            "power_mng.soc_min", "power_mng.soc_min_island", "power_mng.soc_target_set", "buf_v_control.power_reduction"]
+
+    @Test("Text shows a fraction as a percentage with one decimal; JSON keeps the fraction and says so", arguments: fractions)
+    func percentage(name: String) throws {
+        let text = try rct("--simulator", "get", name)
+        #expect(text.status == 0)
+        let line = try #require(text.lines.first)
+        let parts = line.split(separator: " ")
+        #expect(parts.count == 3 && parts[0] == Substring(name) && parts[2] == "%", "\(line)")
+        let json = try jsonObjects(try rct("--simulator", "get", name, "--json").stdout)
+        let value = try #require((json.first?["value"] as? NSNumber)?.doubleValue)
+        #expect((0...1).contains(value))
+        #expect(json.first?["scale"] as? String == "fraction")
+        // The text is the fraction times 100 with one decimal.
+        let shown = try #require(Double(String(parts[1])))
+        #expect(abs(shown - value * 100) <= 0.05 + 1e-6, "\(line) for \(value)")
+        #expect(parts[1].split(separator: ".").last?.count == 1)
+    }
+
+    @Test("Timeseries of fractions are shown as percentages too; other objects have no scale member")
+    func seriesAndOthers() throws {
+        let series = try rct("--simulator", "get", "logger.minutes_soc_log_ts", "--at", "2024-06-01T12:00")
+        #expect(series.stdout.hasPrefix("logger.minutes_soc_log_ts 2024-06-01T11:55:00Z=55.0 "))
+        #expect(series.stdout.hasSuffix(" %\n"))
+        let voltage = try jsonObjects(try rct("--simulator", "get", "battery.voltage", "--json").stdout)
+        #expect(voltage.first?["scale"] == nil)
+    }
+
+    @Test("set takes a percentage for a fraction and says it as one")
+    func setPercentage() throws {
+        let result = try rct("--simulator", "set", "power_mng.soc_min", "30%")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "power_mng.soc_min: 7 % -> 30 %, written and verified\n")
     }
 }

@@ -92,7 +92,7 @@ struct OtherCommandTests {
         #expect(text.status == 0)
         #expect(text.lines[0] == "00000000  skipped 4 bytes of noise")
         #expect(text.lines[1].hasPrefix("00000004  READ          0x959930BF battery.soc  crc ok"))
-        #expect(text.lines[2].contains("RESPONSE      0x959930BF battery.soc = 0.5 %  crc ok"))
+        #expect(text.lines[2].contains("RESPONSE      0x959930BF battery.soc = 50.0 %  crc ok"))
         #expect(text.lines[3].contains("WRITE         0xF168B748 power_mng.soc_strategy = 2 (External)"))
         #expect(text.stdout.contains("CRC mismatch in a RESPONSE frame"))
         #expect(text.stdout.contains("EXTENSION frame"))

@@ -52,7 +52,7 @@ struct ServeTests {
 
         let set = try rct("set", "power_mng.soc_min", "0.25", "--host", serve.endpoint)
         #expect(set.status == 0, "\(set.stderr)")
-        #expect(serve.log(contains: "power_mng.soc_min = 0.25, was 0.07: written and verified"))
+        #expect(serve.log(contains: "power_mng.soc_min = 25 %, was 7 %: written and verified"))
         // The inverter itself has the new value.
         #expect(try rct("get", "power_mng.soc_min", "--json", "--host", simulator.endpoint).stdout.contains("0.25"))
 

@@ -27,9 +27,9 @@ struct SimulatorInteropTests {
     func simulatorBasics() throws {
         let simulator = try SimulatorProcess()
         defer { simulator.stop() }
-        #expect(try rct("get", "battery.soc", "--host", simulator.endpoint).stdout == "battery.soc 0.55 %\n")
+        #expect(try rct("get", "battery.soc", "--host", simulator.endpoint).stdout == "battery.soc 55.0 %\n")
         #expect(try rct("set", "power_mng.soc_min", "0.3", "--host", simulator.endpoint).status == 0)
-        #expect(try rct("get", "power_mng.soc_min", "--host", simulator.endpoint).stdout == "power_mng.soc_min 0.3\n")
+        #expect(try rct("get", "power_mng.soc_min", "--host", simulator.endpoint).stdout == "power_mng.soc_min 30.0 %\n")
         // Out-of-range writes are ignored by the device (sent here as a raw frame through rct's own decoder path).
         let results = try (0..<4).map { _ in try rct("get", "inverter_sn", "--host", simulator.endpoint) }
         #expect(results.allSatisfy { $0.status == 0 })
@@ -42,7 +42,7 @@ struct SimulatorInteropTests {
         defer { simulator.stop() }
         let result = try rct("get", "battery.soc", "--device", link)
         #expect(result.status == 0)
-        #expect(result.stdout == "battery.soc 0.55 %\n")
+        #expect(result.stdout == "battery.soc 55.0 %\n")
     }
 
     @Test("Under External, battery_power_extern moves the SOC; under Internal it holds")
@@ -69,7 +69,7 @@ struct SimulatorInteropTests {
         for _ in 0..<5 {
             let result = try rct("get", "battery.soc", "power_mng.soc_strategy", "--host", simulator.endpoint, "--timeout", "0.5", "--retries", "5")
             #expect(result.status == 0, "\(result.stderr)")
-            #expect(result.lines == ["battery.soc 0.55 %", "power_mng.soc_strategy 4 (Internal)"])
+            #expect(result.lines == ["battery.soc 55.0 %", "power_mng.soc_strategy 4 (Internal)"])
         }
     }
 

@@ -69,6 +69,7 @@ struct RegistryTests {
         let root = packageRoot()
         #expect(try readText(root + "/Registry/objects.tsv") == objectTableText + "\n")
         #expect(try readText(root + "/Registry/descriptions.tsv") == objectDescriptionsText + "\n")
+        #expect(try readText(root + "/Registry/fractions.tsv") == objectFractionsText + "\n")
     }
 
     @Test("Every description names a known object")

@@ -34,14 +34,14 @@ struct WriteRuleTests {
     }
 
     @Test("Each kind of bad number gets its own reason", arguments: [
-        ("power_mng.soc_min", "1.5", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals; got 1.5"),
-        ("power_mng.soc_min", "0.075", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals; got 0.075 (too many decimals)"),
-        ("power_mng.soc_min", "abc", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals; got abc (not a number)"),
-        ("power_mng.soc_min", "nan", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals; got nan (NaN is not a number it can take)"),
-        ("power_mng.soc_min", "-inf", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals; got -inf (infinity is not a number it can take)"),
-        ("power_mng.soc_min", "", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals; got nothing (not a number)"),
-        ("power_mng.soc_min", "1e-1", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals; got 1e-1 (not a number)"),
-        ("power_mng.soc_min", ".5", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals; got .5 (not a number)"),
+        ("power_mng.soc_min", "1.5", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got 1.5"),
+        ("power_mng.soc_min", "0.075", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got 0.075 (too many decimals)"),
+        ("power_mng.soc_min", "abc", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got abc (not a number)"),
+        ("power_mng.soc_min", "nan", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got nan (NaN is not a number it can take)"),
+        ("power_mng.soc_min", "-inf", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got -inf (infinity is not a number it can take)"),
+        ("power_mng.soc_min", "", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got nothing (not a number)"),
+        ("power_mng.soc_min", "1e-1", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got 1e-1 (not a number)"),
+        ("power_mng.soc_min", ".5", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got .5 (not a number)"),
         ("power_mng.battery_power_extern", "6000.5", "power_mng.battery_power_extern accepts whole numbers -6000..6000 W; got 6000.5 (a whole number is needed)"),
         ("power_mng.battery_power_extern", "-7000", "power_mng.battery_power_extern accepts whole numbers -6000..6000 W; got -7000"),
         ("power_mng.soc_charge_power", "-1", "power_mng.soc_charge_power accepts whole numbers 0..6000 W; got -1"),
@@ -96,7 +96,29 @@ struct WriteRuleTests {
     @Test("Descriptions of values read like user input")
     func describe() throws {
         #expect(try rule("power_mng.soc_strategy").describe(.integer(2)) == "2 (External)")
-        #expect(try rule("power_mng.soc_min").describe(.float(0.07)) == "0.07")
+        #expect(try rule("power_mng.soc_min").describe(.float(0.07)) == "7 %")
+        #expect(try rule("buf_v_control.power_reduction").describe(.float(0.955)) == "95.5 %")
         #expect(try rule("power_mng.battery_power_extern").describe(.float(-6000)) == "-6000")
+    }
+
+    @Test("Fractions also take a percentage, with two decimals fewer", arguments: [
+        ("30%", Float(0.30)), ("30 %", Float(0.30)), ("7%", Float(0.07)), ("100%", Float(1)), ("0%", Float(0)),
+    ])
+    func percentInput(text: String, expected: Float) throws {
+        #expect(try rule("power_mng.soc_min").parse(text) == .float(expected))
+        #expect(try rule("power_mng.soc_min").parse(text) == (try rule("power_mng.soc_min").parse(expected == 1 ? "1.00" : "\(expected)")))
+    }
+
+    @Test("A percentage is refused where it does not fit", arguments: [
+        ("power_mng.soc_min", "30.5%", "a whole number is needed"),
+        ("power_mng.soc_min", "130%", nil),
+        ("power_mng.soc_min", "-5%", nil),
+        ("power_mng.soc_min", "%", "not a number"),
+        ("power_mng.battery_power_extern", "50%", "not a number"),
+    ] as [(String, String, String?)])
+    func percentRefused(name: String, text: String, reason: String?) throws {
+        let error = #expect(throws: WriteValidationError.self) { try rule(name).parse(text) }
+        #expect(error?.got == text)
+        if let reason { #expect(error?.reason == reason) }
     }
 }

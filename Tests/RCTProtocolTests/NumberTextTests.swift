@@ -1,0 +1,39 @@
+import Testing
+@testable import RCTProtocol
+
+@Suite("Numbers as people read them")
+struct NumberTextTests {
+    @Test("Four significant digits, all integer digits, no trailing zeros", arguments: [
+        (0.55, "0.55"), (0.6201432, "0.6201"), (230.456, "230.5"), (49.987, "49.99"), (6000, "6000"),
+        (12_345_678.9, "12345679"), (-412.25, "-412.3"), (0.000123456, "0.0001235"), (0, "0"), (-0.00001, "-0.00001"),
+        (1, "1"), (410.5, "410.5"), (Double(Float(0.3)), "0.3"), (1e-15, "0"),
+    ])
+    func significant(value: Double, text: String) {
+        #expect(NumberText.format(value) == text)
+    }
+
+    @Test("Fractions as percentages with one decimal", arguments: [
+        (0.6201432, "62.0"), (0.55, "55.0"), (1, "100.0"), (0, "0.0"), (0.07, "7.0"), (0.0049, "0.5"),
+    ])
+    func percent(fraction: Double, text: String) {
+        #expect(NumberText.percent(fraction) == text)
+    }
+
+    @Test("Every object listed as a fraction exists, and the list covers every float with a % unit")
+    func fractions() {
+        let fractions = Registry.standard.objects.filter(\.isFraction).map(\.name)
+        #expect(fractions.count == 11)
+        for object in Registry.standard.objects where object.unit == "%" {
+            #expect(object.isFraction, "\(object.name) has unit % but is not listed as a fraction")
+        }
+        #expect(Registry.standard.object(named: "power_mng.soc_min")?.displayUnit == "%")
+        #expect(Registry.standard.object(named: "battery.voltage")?.displayUnit == "V")
+    }
+
+    @Test("A fraction list naming an unknown object is refused")
+    func unknownFraction() {
+        #expect(throws: RegistryError.unknownName("b")) {
+            try Registry(table: "0x1\ta\tfloat\tfloat", fractions: "b\twhy")
+        }
+    }
+}
