@@ -78,12 +78,13 @@ struct InputFile: ~Copyable {
 
     deinit { if descriptor != STDIN_FILENO { close(descriptor) } }
 
-    /// The next chunk; empty at the end.
-    func read(upTo count: Int) throws -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
+    /// Reads the next chunk into `buffer` (up to its size) and returns how many bytes came;
+    /// 0 at the end. The same buffer serves every read, so a capture of any size costs one
+    /// allocation.
+    func read(into buffer: UnsafeMutableBufferPointer<UInt8>) throws -> Int {
         while true {
-            let got = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, count) }
-            if got >= 0 { return Array(buffer[..<got]) }
+            let got = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            if got >= 0 { return got }
             if errno == EINTR { continue }
             throw Failure("cannot read \(name): \(String(cString: strerror(errno)))", status: .badInput)
         }

@@ -31,10 +31,19 @@ struct DecodeCommand: ParsableCommand {
             let emit: (DumpLine) -> Void = { line in
                 if !quiet { output.line(json ? line.json.text : line.text) }
             }
+            // One buffer of 1 MiB for the whole input: memory stays constant, and large reads
+            // keep the system calls and copies out of the way of the decoder.
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 1 << 20)
+            defer { buffer.deallocate() }
             while true {
-                let chunk = try input.read(upTo: 1 << 16)
-                if chunk.isEmpty { break }
-                writer.feed(hex ? try hexParser.feed(chunk) : chunk, emit: emit)
+                let count = try input.read(into: buffer)
+                if count == 0 { break }
+                let chunk = UnsafeBufferPointer(rebasing: buffer[..<count])
+                if hex {
+                    writer.feed(try hexParser.feed(Array(chunk)), emit: emit)
+                } else {
+                    writer.feed(chunk, emit: emit)
+                }
             }
             if hex { writer.feed(try hexParser.finish(), emit: emit) }
             writer.finish(emit: emit)

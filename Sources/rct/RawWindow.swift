@@ -6,8 +6,8 @@ struct RawWindow {
     private var base = 0
 
     /// Adds the next chunk of the stream.
-    mutating func append(_ chunk: [UInt8]) {
-        bytes += chunk
+    mutating func append(_ chunk: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: chunk)
     }
 
     /// The bytes at stream `offset`, if still held.
@@ -47,8 +47,14 @@ struct DumpWriter {
 
     /// Decodes `chunk` and hands each dump line to `emit`, with the output it came from.
     mutating func feed(_ chunk: [UInt8], emit: (DumpLine) -> Void) {
+        chunk.withUnsafeBufferPointer { feed($0, emit: emit) }
+    }
+
+    /// Decodes `chunk` and hands each dump line to `emit`. Without lines to format (the
+    /// summary) the raw bytes are not kept at all.
+    mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, emit: (DumpLine) -> Void) {
         decoder.append(chunk)
-        window.append(chunk)
+        if formatsLines { window.append(chunk) }
         drain(emit)
     }
 
@@ -87,7 +93,7 @@ struct DumpWriter {
             }
             if formatsLines { emit(FrameDump.describe(output, raw: raw)) }
         }
-        window.discard(before: decoder.streamLength - decoder.bufferedByteCount)
+        if formatsLines { window.discard(before: decoder.streamLength - decoder.bufferedByteCount) }
     }
 
     /// The totals line.
