@@ -71,7 +71,8 @@ extension Gateway {
                     setLink(up: true)
                 } catch {
                     failures += 1
-                    if failures == 1 {
+                    // After a loss, the loss itself was the one line; at start-up, say why once.
+                    if failures == 1 && !everOpened {
                         logger.error("cannot open the upstream link: \(error); retrying with backoff up to \(Int(upstream.maximumBackoff)) s")
                     }
                     failed = true

@@ -140,6 +140,27 @@ struct ServeTests {
         #expect(serve.stop() == 0)
     }
 
+    @Test("No inverter at start-up: rct serve listens anyway, says why once, and opens the link when it appears")
+    func upstreamLater() throws {
+        let port = try freePort()
+        let serve = try ServeProcess(upstream: ["--host", "127.0.0.1:\(port)", "--timeout", "0.3"])
+        #expect(serve.log(contains: "cannot open the upstream link"))
+        let client = try RawSocket(serve.endpoint)
+        client.send(Self.socRead)
+        #expect(frames(client.receive(for: 0.5)).isEmpty, "silence while there is no link")
+        let simulator = try SimulatorProcess(listen: "127.0.0.1:\(port)")
+        defer { simulator.stop() }
+        #expect(serve.log(contains: "upstream 127.0.0.1:\(port) open"))
+        var answered = false
+        for _ in 0..<20 where !answered {
+            client.send(Self.socRead)
+            answered = frames(client.receive(for: 0.3)).contains { $0.objectID == ObjectID(0x959930BF) }
+        }
+        #expect(answered)
+        #expect(serve.process.stderr.components(separatedBy: "cannot open the upstream link").count == 2, "said once")
+        #expect(serve.stop() == 0)
+    }
+
     @Test("Bad clients (garbage, half a frame, a flood, connect loops) affect no other client; the maximum is enforced")
     func badClients() throws {
         let simulator = try SimulatorProcess()
