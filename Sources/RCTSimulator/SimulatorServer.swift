@@ -20,11 +20,13 @@ public struct SimulatorConfiguration: Sendable {
     public var timeScale: Double
     /// How answers go on the wire: a wrong LEN on long answers, a 0x00 before frames.
     public var quirks: WireQuirks
+    /// How long answers take: instant unless told otherwise.
+    public var timing: TimingModel
 
     /// Serves TCP on 127.0.0.1:8899 only, faithfully, in real time.
     public init(listen: Endpoint? = Endpoint(host: "127.0.0.1"), pty: Bool = false, link: String? = nil,
                 acknowledgesWrites: Bool = false, faults: FaultInjection? = nil, timeScale: Double = 1,
-                quirks: WireQuirks = WireQuirks()) {
+                quirks: WireQuirks = WireQuirks(), timing: TimingModel = .instant) {
         self.listen = listen
         self.pty = pty
         self.link = link
@@ -32,6 +34,7 @@ public struct SimulatorConfiguration: Sendable {
         self.faults = faults
         self.timeScale = timeScale
         self.quirks = quirks
+        self.timing = timing
     }
 }
 
@@ -52,6 +55,16 @@ public final class SimulatorServer {
     private var ptyKeeper: Int32 = -1
     private var links: [Link] = []
     private let started = Deadline.now
+    private var device: DeviceQueue
+    /// Answers on their way, in the order they arrive at their clients.
+    private var scheduled: [Delivery] = []
+
+    private struct Delivery {
+        let time: Double
+        let source: Int32
+        let sourceIsTCP: Bool
+        let chunks: [FaultInjection.Chunk]
+    }
 
     private struct Link {
         let descriptor: Int32
@@ -66,6 +79,7 @@ public final class SimulatorServer {
         self.inverter = SimulatedInverter(acknowledgesWrites: configuration.acknowledgesWrites)
         self.faults = configuration.faults
         self.log = log
+        self.device = DeviceQueue(model: configuration.timing)
         do {
             if let endpoint = configuration.listen { try bind(endpoint) }
             if configuration.pty { try openTerminal() }
@@ -85,8 +99,13 @@ public final class SimulatorServer {
             for link in links { entries.append(pollfd(fd: link.descriptor, events: Int16(POLLIN), revents: 0)) }
             // Inside an unfinished frame, wait only the quiet gap: a long request's LEN may be wrong.
             let insideFrame = links.contains { $0.decoder.bufferedByteCount > 0 }
-            let ready = poll(&entries, nfds_t(entries.count), insideFrame ? Int32(Client.defaultQuietGap * 1000) : 100)
+            var timeout: Int32 = insideFrame ? Int32(Client.defaultQuietGap * 1000) : 100
+            if let next = scheduled.first {
+                timeout = min(timeout, Int32(max(0, (next.time - realTime) * 1000).rounded(.up)))
+            }
+            let ready = poll(&entries, nfds_t(entries.count), timeout)
             inverter.advance(to: now)
+            deliverDueAnswers()
             guard ready > 0 else {
                 if insideFrame { serveQuietLinks() }
                 continue
@@ -111,7 +130,28 @@ public final class SimulatorServer {
         if let link = configuration.link, ptyPath != nil { unlink(link) }
     }
 
-    private var now: Double { Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9 * configuration.timeScale }
+    private var now: Double { realTime * configuration.timeScale }
+
+    /// Seconds since the server started, unscaled: the clock of the timing model.
+    private var realTime: Double { Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9 }
+
+    /// Sends the answers whose time has come, to the clients there are now.
+    private func deliverDueAnswers() {
+        while let next = scheduled.first, next.time <= realTime {
+            scheduled.removeFirst()
+            send(next.chunks, from: next.source, isTCP: next.sourceIsTCP)
+        }
+    }
+
+    /// Sends `chunks` with their pauses: to every TCP client for a TCP source (the module
+    /// broadcasts), else back on the link it came from, if it is still there.
+    private func send(_ chunks: [FaultInjection.Chunk], from source: Int32, isTCP: Bool) {
+        for chunk in chunks {
+            if chunk.delay > 0 { usleep(useconds_t(chunk.delay * 1e6)) }
+            let targets = isTCP ? links.filter(\.isTCP).map(\.descriptor) : links.filter { $0.descriptor == source }.map(\.descriptor)
+            for target in targets { send(chunk.bytes, to: target) }
+        }
+    }
 
     private func serve(linkAt index: Int) {
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -162,11 +202,17 @@ public final class SimulatorServer {
             } else {
                 chunks = answers.map { FaultInjection.Chunk(delay: 0, bytes: configuration.quirks.wire($0)) }
             }
-            for chunk in chunks {
-                if chunk.delay > 0 { usleep(useconds_t(chunk.delay * 1e6)) }
-                let targets = source.isTCP ? links.filter(\.isTCP).map(\.descriptor) : [source.descriptor]
-                for target in targets { send(chunk.bytes, to: target) }
+            if configuration.timing.isInstant {
+                send(chunks, from: source.descriptor, isTCP: source.isTCP)
+                continue
             }
+            let requestBytes = (try? request.encoded().count) ?? 0
+            guard let time = device.accept(at: realTime, requestBytes: requestBytes,
+                                           answerBytes: chunks.reduce(0) { $0 + $1.bytes.count }) else {
+                log?("\(source.name): queue full, request dropped")
+                continue
+            }
+            scheduled.append(Delivery(time: time, source: source.descriptor, sourceIsTCP: source.isTCP, chunks: chunks))
         }
     }
 

@@ -42,6 +42,31 @@ struct SimulatorCommand: ParsableCommand {
     @Flag(name: .customLong("leading-zero"), help: "Send a 0x00 before every frame, as some devices do.")
     var leadingZero = false
 
+    @Flag(help: "Keep the assumed timing of a real device: 200 ms latency, 10 ms service time, 115200 baud, 16 waiting requests (see Documentation/Simulator.md). The options below change single numbers.")
+    var realistic = false
+
+    @Option(help: ArgumentHelp("Seconds from an answer leaving the device to the client (default 0).", valueName: "seconds"))
+    var latency: Double?
+
+    @Option(name: .customLong("service-time"), help: ArgumentHelp("Seconds the device spends on each request, one at a time (default 0).", valueName: "seconds"))
+    var serviceTime: Double?
+
+    @Option(name: .customLong("line-rate"), help: ArgumentHelp("UART baud rate, 8N1, that requests and answers cross (default: no line delay).", valueName: "baud"))
+    var lineRate: Double?
+
+    @Option(help: ArgumentHelp("Requests that may wait while one is served; more are dropped (default 1024).", valueName: "n"))
+    var queue: Int?
+
+    /// The timing asked for: --realistic or instant, with single numbers replaced.
+    var timing: TimingModel {
+        var model = realistic ? TimingModel.realistic : TimingModel.instant
+        if let latency { model.latency = latency }
+        if let serviceTime { model.serviceTime = serviceTime }
+        if let lineRate { model.lineRate = lineRate }
+        if let queue { model.queueCapacity = queue }
+        return model
+    }
+
     @Flag(name: .short, help: "Log each request on stderr.")
     var verbose = false
 
@@ -49,6 +74,10 @@ struct SimulatorCommand: ParsableCommand {
         if link != nil && !pty { throw ValidationError("--link needs --pty") }
         if !(0...1).contains(noiseRate) { throw ValidationError("--noise-rate must be between 0 and 1") }
         if !(speed > 0 && speed <= 100_000) { throw ValidationError("--speed must be more than 0 and at most 100000") }
+        if let latency, !(0...60).contains(latency) { throw ValidationError("--latency must be 0 to 60 seconds") }
+        if let serviceTime, !(0...60).contains(serviceTime) { throw ValidationError("--service-time must be 0 to 60 seconds") }
+        if let lineRate, !(50...12_000_000).contains(lineRate) { throw ValidationError("--line-rate must be 50 to 12000000 baud") }
+        if let queue, !(0...100_000).contains(queue) { throw ValidationError("--queue must be 0 to 100000") }
     }
 
     func run() throws {
@@ -58,7 +87,7 @@ struct SimulatorCommand: ParsableCommand {
             let configuration = SimulatorConfiguration(
                 listen: endpoint, pty: pty, link: link, acknowledgesWrites: ackWrites,
                 faults: noise.map { FaultInjection(seed: $0, rate: noiseRate) }, timeScale: speed,
-                quirks: WireQuirks(longLengthError: wrongLength?.error ?? 0, leadingZero: leadingZero))
+                quirks: WireQuirks(longLengthError: wrongLength?.error ?? 0, leadingZero: leadingZero), timing: timing)
             let server = try SimulatorServer(configuration: configuration, log: verbose ? { Console.error("simulator: \($0)") } : nil)
             if let bound = server.boundEndpoint { Console.out("listening on \(bound)") }
             if let path = server.ptyPath { Console.out("pty \(path)" + (link.map { " (linked as \($0))" } ?? "")) }

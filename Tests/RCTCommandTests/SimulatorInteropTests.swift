@@ -1,4 +1,5 @@
 import Foundation
+import RCTProtocol
 import RCTTestSupport
 import Testing
 
@@ -131,5 +132,64 @@ struct SimulatorInteropTests {
             default: Issue.record("\(name): no value from rct")
             }
         }
+    }
+}
+
+@Suite("rct simulator keeps time", .serialized)
+struct SimulatorTimingTests {
+    static let soc = (try? Frame(command: .read, objectID: ObjectID(0x959930BF)).encoded()) ?? []
+
+    /// Seconds from sending `request` to the first answer byte.
+    private func roundTrip(_ endpoint: String, _ request: [UInt8]) throws -> Double {
+        let client = try RawSocket(endpoint)
+        let start = Date()
+        client.send(request)
+        var received: [UInt8] = []
+        while received.isEmpty && Date().timeIntervalSince(start) < 5 { received = client.receive(for: 0.005) }
+        return Date().timeIntervalSince(start)
+    }
+
+    @Test("Answer delay, measured from outside: latency plus service time")
+    func answerDelay() throws {
+        let simulator = try SimulatorProcess(["--latency", "0.2", "--service-time", "0.05"])
+        defer { simulator.stop() }
+        let delay = try roundTrip(simulator.endpoint, Self.soc)
+        #expect(delay >= 0.25 && delay < 0.4, "\(delay) s")
+    }
+
+    @Test("Line rate: a long answer takes longer by its size at the baud rate")
+    func lineRate() throws {
+        let simulator = try SimulatorProcess(["--line-rate", "1200"])
+        defer { simulator.stop() }
+        // At 1200 baud (120 bytes/s): the READ (9 bytes) and its answer (11 bytes) about 0.17 s;
+        // a history request (12 bytes) and its answer (about 56 bytes) about 0.57 s.
+        let short = try roundTrip(simulator.endpoint, Self.soc)
+        let history = try Frame(command: .write, objectID: ObjectID(0x5293B668), payload: [0x66, 0x5B, 0x0D, 0x40]).encoded()
+        let long = try roundTrip(simulator.endpoint, history)
+        #expect(short >= 0.15 && short < 0.3, "\(short) s")
+        #expect(long >= 0.5 && long < 0.75, "\(long) s")
+    }
+
+    @Test("--realistic: about 4 to 5 sequential reads a second, as public clients see")
+    func realistic() throws {
+        let simulator = try SimulatorProcess(["--realistic"])
+        defer { simulator.stop() }
+        let delay = try roundTrip(simulator.endpoint, Self.soc)
+        #expect(delay >= 0.21 && delay < 0.3, "\(delay) s")
+    }
+
+    @Test("A burst beyond the queue is dropped silently")
+    func queueOverflow() throws {
+        let simulator = try SimulatorProcess(["--service-time", "0.1", "--queue", "2"])
+        defer { simulator.stop() }
+        let client = try RawSocket(simulator.endpoint)
+        let ids: [UInt32] = [0x959930BF, 0xF168B748, 0xCE266F0F, 0x97997C93, 0x7924ABD9, 0xEBC62737]
+        client.send(try ids.flatMap { try Frame(command: .read, objectID: ObjectID($0)).encoded() })
+        var decoder = FrameDecoder()
+        decoder.append(client.receive(for: 1))
+        decoder.finish()
+        var answered = 0
+        while let output = decoder.next() { if case .frame = output { answered += 1 } }
+        #expect(answered == 3, "one served, two waiting, three dropped")
     }
 }
