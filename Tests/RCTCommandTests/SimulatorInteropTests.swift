@@ -154,7 +154,9 @@ struct SimulatorTimingTests {
         let simulator = try SimulatorProcess(["--latency", "0.2", "--service-time", "0.05"])
         defer { simulator.stop() }
         let delay = try roundTrip(simulator.endpoint, Self.soc)
-        #expect(delay >= 0.25 && delay < 0.4, "\(delay) s")
+        // Never earlier than the model says; the upper bound only rules out a lost answer,
+        // since a loaded machine may be late.
+        #expect(delay >= 0.25 && delay < 1.5, "\(delay) s")
     }
 
     @Test("Line rate: a long answer takes longer by its size at the baud rate")
@@ -166,8 +168,9 @@ struct SimulatorTimingTests {
         let short = try roundTrip(simulator.endpoint, Self.soc)
         let history = try Frame(command: .write, objectID: ObjectID(0x5293B668), payload: [0x66, 0x5B, 0x0D, 0x40]).encoded()
         let long = try roundTrip(simulator.endpoint, history)
-        #expect(short >= 0.15 && short < 0.3, "\(short) s")
-        #expect(long >= 0.5 && long < 0.75, "\(long) s")
+        #expect(short >= 0.15, "\(short) s")
+        #expect(long >= 0.5, "\(long) s")
+        #expect(long - short >= 0.3, "the long answer took \(long) s, the short one \(short) s")
     }
 
     @Test("--realistic: about 4 to 5 sequential reads a second, as public clients see")
@@ -175,7 +178,7 @@ struct SimulatorTimingTests {
         let simulator = try SimulatorProcess(["--realistic"])
         defer { simulator.stop() }
         let delay = try roundTrip(simulator.endpoint, Self.soc)
-        #expect(delay >= 0.21 && delay < 0.3, "\(delay) s")
+        #expect(delay >= 0.21 && delay < 1.5, "\(delay) s")
     }
 
     @Test("A burst beyond the queue is dropped silently")
@@ -186,7 +189,7 @@ struct SimulatorTimingTests {
         let ids: [UInt32] = [0x959930BF, 0xF168B748, 0xCE266F0F, 0x97997C93, 0x7924ABD9, 0xEBC62737]
         client.send(try ids.flatMap { try Frame(command: .read, objectID: ObjectID($0)).encoded() })
         var decoder = FrameDecoder()
-        decoder.append(client.receive(for: 1))
+        decoder.append(client.receive(for: 1.5))
         decoder.finish()
         var answered = 0
         while let output = decoder.next() { if case .frame = output { answered += 1 } }
