@@ -156,7 +156,10 @@ extension Gateway {
                 logger.notice("write from \(who): \(change): \(outcome.written ? "written and verified" : "already set, nothing sent")")
             } catch {
                 if case let .client(clientError) = error, case .transport = clientError { throw clientError }
-                if case let .client(clientError) = error, case .interrupted = clientError { throw clientError }
+                if case let .client(clientError) = error, case .interrupted = clientError {
+                    logger.warning("write from \(who): \(rule.name) = \(rule.describe(value)): stopped by a signal; it may have been written without being read back")
+                    throw clientError
+                }
                 logger.error("write from \(who): \(rule.name) = \(rule.describe(value)): \(error.description)")
             }
         }
