@@ -23,6 +23,12 @@ public struct Frame: Sendable, Hashable {
         self.address = command.isPlant ? address : 0
     }
 
+    /// The LEN field of this frame when it is encoded correctly: address (plant frames),
+    /// object id and payload.
+    public var length: Int {
+        payload.count + 4 + (command.isPlant ? 4 : 0)
+    }
+
     /// The largest payload a frame of `command` can carry.
     public static func maximumPayload(for command: Command) -> Int {
         let limit = command.isLong ? Int(UInt16.max) : Int(UInt8.max)
@@ -44,8 +50,7 @@ public struct Frame: Sendable, Hashable {
         }
         var body: [UInt8] = [command.rawValue]
         body.reserveCapacity(payload.count + 12)
-        let actual = payload.count + 4 + (command.isPlant ? 4 : 0)
-        let length = min(max(actual + lengthError, 0), command.isLong ? Int(UInt16.max) : Int(UInt8.max))
+        let length = min(max(self.length + lengthError, 0), command.isLong ? Int(UInt16.max) : Int(UInt8.max))
         if command.isLong {
             body.append(UInt8(truncatingIfNeeded: length >> 8))
         }

@@ -63,11 +63,10 @@ enum FrameDump {
         if frame.command.isPlant { members.append(("address", .int(frame.address))) }
         if let problem { members.append(("error", .string(problem))) }
         // LEN as it should have been: what follows the LEN field up to the checksum.
-        let length = frame.payload.count + (frame.command.isPlant ? 8 : 4)
-        members.append(("length", .int(length)))
+        members.append(("length", .int(frame.length)))
         if let declared = decoded.declaredLength { members.append(("declared_length", .int(declared))) }
         members.append(("raw", raw.map { .string(HexText.format($0, separator: "")) } ?? .null))
-        let lengthNote = decoded.declaredLength.map { " (LEN said \($0), actual \(length))" } ?? ""
+        let lengthNote = decoded.declaredLength.map { " (LEN said \($0), actual \(frame.length))" } ?? ""
         let address = frame.command.isPlant ? " @\(frame.address)" : ""
         let text = "\(offset(decoded.offset))  \(pad(frame.command.description, 13)) \(frame.objectID)\(address) \(name)\(valueText)  crc ok\(lengthNote)"
         return DumpLine(text: text, json: .object(members), isFrame: true, crcError: false)

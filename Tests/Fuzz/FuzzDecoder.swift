@@ -34,9 +34,8 @@ public func fuzzDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             precondition(decoded.offset >= lastFrameEnd && decoded.offset + decoded.wireLength <= bytes.count, "frame outside the stream")
             lastFrameEnd = decoded.offset + decoded.wireLength
             let frame = decoded.frame
-            let actual = frame.payload.count + (frame.command.isPlant ? 8 : 4)
             precondition(decoded.declaredLength == nil || frame.command.isLong, "a short frame's LEN was overridden")
-            if let wire = try? frame.encoded(lengthError: (decoded.declaredLength ?? actual) - actual) {
+            if let wire = try? frame.encoded(lengthError: (decoded.declaredLength ?? frame.length) - frame.length) {
                 var again = FrameDecoder()
                 again.append(wire)
                 again.finish()

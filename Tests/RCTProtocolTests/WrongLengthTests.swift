@@ -138,7 +138,7 @@ struct WrongLengthTests {
         var wrong = 0
         for _ in 0..<24 {
             let frame = Self.randomLongOrShort(using: &rng)
-            let length = frame.payload.count + (frame.command.isPlant ? 8 : 4)
+            let length = frame.length
             if frame.command.isLong, Bool.random(using: &rng) {
                 // Off by any amount in either direction, up to the decoder's maximum.
                 let declared = Int.random(in: 0...FrameDecoder.defaultMaximumLength, using: &rng)
