@@ -12,8 +12,9 @@
 ///
 /// The first candidate whose CRC holds over exactly the bytes up to it is taken; if it ends
 /// in zeros, it is cut back to the shortest match among them, since a frame followed by
-/// zeros checks out again with some of them. With a 16-bit CRC a wrong candidate passes by chance once in 65,536 tries, so the search is
-/// kept to these few candidates rather than every boundary in the frame.
+/// zeros checks out again with some of them. With a 16-bit CRC a wrong candidate passes by
+/// chance once in 65,536 tries, so the search is kept to these few candidates rather than
+/// every boundary in the frame.
 enum WrongLengthRecovery {
     /// How many raw bytes of noise may stand between a long frame with a wrong LEN and the
     /// start byte after it, when the noise search is on.

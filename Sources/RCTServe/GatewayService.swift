@@ -54,12 +54,11 @@ public enum GatewayService {
                 try channel.pipeline.syncOperations.addHandler(MetricsHandler(registry: registry))
             } child: { $0 }
         }
-        logger.info("gateway listening on \(boundEndpoint(listener, fallback: configuration.listen)); \(configuration.gateway.scheduling.allowsWrites ? "writes allowed (validated and read back)" : "read-only")")
+        let listening = boundEndpoint(listener, fallback: configuration.listen)
+        let metricsAt = metricsListener.map { boundEndpoint($0, fallback: configuration.metrics ?? configuration.listen) }
+        logger.info("gateway listening on \(listening); \(configuration.gateway.scheduling.allowsWrites ? "writes allowed (validated and read back)" : "read-only")")
         // Ready once the link has had its first chance to open, so early requests find it up.
-        gateway.runUpstream(upstream) {
-            ready(boundEndpoint(listener, fallback: configuration.listen),
-                  metricsListener.map { boundEndpoint($0, fallback: configuration.metrics ?? configuration.listen) })
-        }
+        gateway.runUpstream(upstream) { ready(listening, metricsAt) }
 
         gateway.stop()
         try? listener.close().wait()

@@ -40,7 +40,7 @@ struct DecodeCommand: ParsableCommand {
                 if count == 0 { break }
                 let chunk = UnsafeBufferPointer(rebasing: buffer[..<count])
                 if hex {
-                    writer.feed(try hexParser.feed(Array(chunk)), emit: emit)
+                    writer.feed(try hexParser.feed(chunk), emit: emit)
                 } else {
                     writer.feed(chunk, emit: emit)
                 }
