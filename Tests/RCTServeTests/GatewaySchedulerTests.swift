@@ -6,7 +6,7 @@ import Testing
 @Suite("Gateway scheduling")
 struct GatewaySchedulerTests {
     static let soc = ObjectID(0x959930BF)
-    static let strategy = ObjectID(0xF168B748)
+    static let strategy = WriteRules.socStrategyID
     static let voltage = ObjectID(0x65EED11B)
 
     static func read(_ id: ObjectID) -> Frame { Frame(command: .read, objectID: id) }

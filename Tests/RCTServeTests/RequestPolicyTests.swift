@@ -4,8 +4,8 @@ import Testing
 
 @Suite("Gateway write policy")
 struct RequestPolicyTests {
-    static let strategy = ObjectID(0xF168B748)
-    static let socMin = ObjectID(0xCE266F0F)
+    static let strategy = WriteRules.socStrategyID
+    static let socMin = WriteRules.socMinID
     static let history = ObjectID(0x5293B668)
     static let events = ObjectID(0x6F3876BC)
     static let comService = ObjectID(0x8FC89B10)
