@@ -26,6 +26,11 @@ let package = Package(
             pkgConfig: "libudev",
             providers: [.apt(["libudev-dev"])]
         ),
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
         .target(
             name: "RCTTransport",
             dependencies: [
@@ -38,7 +43,7 @@ let package = Package(
         .target(
             name: "RCTServe",
             dependencies: [
-                "RCTProtocol", "RCTTransport", "RCTControl",
+                "RCTProtocol", "RCTTransport", "RCTControl", "CMosquitto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

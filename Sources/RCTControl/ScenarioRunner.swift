@@ -33,13 +33,17 @@ public final class ScenarioRunner {
     private let reconnect: () throws -> Client
     private let timing: Timing
     private let report: (ScenarioEvent) -> Void
+    private let stopRequest: () -> String?
 
     /// A runner on `client`; `reconnect` opens a fresh link when the old one was lost.
+    /// `stopRequest` is asked while holding (several times a second): a reason ends the hold
+    /// and hands back, as the end of the time does; nil holds on.
     public init(client: Client, timing: Timing = Timing(), reconnect: @escaping () throws -> Client,
-                report: @escaping (ScenarioEvent) -> Void) {
+                stopRequest: @escaping () -> String? = { nil }, report: @escaping (ScenarioEvent) -> Void) {
         self.client = client
         self.timing = timing
         self.reconnect = reconnect
+        self.stopRequest = stopRequest
         self.report = report
     }
 
@@ -207,8 +211,15 @@ public final class ScenarioRunner {
                 report(.ending(reason: "the time is up"))
                 return
             }
-            pause(min(deadline, .after(seconds: timing.pollInterval)).remainingSeconds)
+            let nextPoll = min(deadline, .after(seconds: timing.pollInterval))
+            while !nextPoll.hasPassed && Interruption.signal == nil && stopRequest() == nil {
+                pause(min(nextPoll.remainingSeconds, 0.1))
+            }
             if let signal = Interruption.signal { throw .client(.interrupted(signal: signal)) }
+            if let reason = stopRequest() {
+                report(.ending(reason: reason))
+                return
+            }
             if nextCheck.hasPassed {
                 try reassert(forced)
                 nextCheck = .after(seconds: timing.reassertInterval)

@@ -27,7 +27,7 @@ public final class Gateway: Sendable {
     }
 
     private struct ClientState {
-        let channel: any Channel
+        let peer: GatewayPeer
         let name: String
         let requests: Prometheus.Counter
     }
@@ -61,14 +61,14 @@ public final class Gateway: Sendable {
 
     // MARK: - The clients' side
 
-    /// Admits a client connected on `channel`; nil when the maximum is reached (the caller closes it).
-    func register(_ channel: any Channel, name: String, host: String) -> GatewayClientID? {
+    /// Admits a client reached through `peer`; nil when the maximum is reached (the caller closes it).
+    func register(_ peer: GatewayPeer, name: String, host: String) -> GatewayClientID? {
         let counter = metrics.requests(from: host)
         let admitted: (GatewayClientID, Int)? = state.withLock { state in
             guard !state.stopping, state.clients.count < configuration.maximumClients else { return nil }
             let id = state.nextID
             state.nextID += 1
-            state.clients[id] = ClientState(channel: channel, name: name, requests: counter)
+            state.clients[id] = ClientState(peer: peer, name: name, requests: counter)
             state.scheduler.connect(id)
             return (id, state.clients.count)
         }
@@ -94,8 +94,9 @@ public final class Gateway: Sendable {
         logger.info("client \(name) left (\(count) now)")
     }
 
-    /// Takes a frame a client sent.
-    func received(_ frame: Frame, from id: GatewayClientID) {
+    /// Takes a frame a client sent, and says what became of it.
+    @discardableResult
+    func received(_ frame: Frame, from id: GatewayClientID) -> GatewayScheduler.Outcome {
         let now = Self.now
         let result: (GatewayScheduler.Outcome, ClientState)? = state.withLock { state in
             guard let client = state.clients[id] else { return nil }
@@ -103,7 +104,7 @@ public final class Gateway: Sendable {
             guard state.linkUp else { return (.ignored, client) }
             return (state.scheduler.receive(frame, from: id, at: now), client)
         }
-        guard let (outcome, client) = result else { return }
+        guard let (outcome, client) = result else { return .ignored }
         client.requests.increment()
         switch outcome {
         case let .answeredFromCache(answer):
@@ -122,16 +123,13 @@ public final class Gateway: Sendable {
         case .ignored:
             break
         }
+        return outcome
     }
 
     private func send(_ answer: Frame, to client: ClientState) {
-        guard let bytes = try? answer.encoded() else { return }
-        // A client that does not read its answers gets no more queued for it.
-        guard client.channel.isWritable else {
+        if !client.peer.deliver(answer) {
             logger.debug("client \(client.name) is not reading; answer dropped")
-            return
         }
-        client.channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
     }
 
     // MARK: - The upstream side
@@ -157,12 +155,15 @@ public final class Gateway: Sendable {
     /// Ends a job: routes the answer (nil when none came) to every client that waits for it.
     func complete(_ work: GatewayScheduler.Work, answer: Frame?) {
         let now = Self.now
-        let deliveries: [(Frame, ClientState)] = state.withLock { state in
-            state.scheduler.complete(work, answer: answer, at: now).compactMap { delivery in
+        let (deliveries, writer): ([(Frame, ClientState)], ClientState?) = state.withLock { state in
+            let deliveries = state.scheduler.complete(work, answer: answer, at: now).compactMap { delivery in
                 state.clients[delivery.client].map { (delivery.frame, $0) }
             }
+            guard case let .write(_, _, id) = work else { return (deliveries, nil) }
+            return (deliveries, state.clients[id])
         }
         for (frame, client) in deliveries { send(frame, to: client) }
+        writer?.peer.writeDone()
     }
 
     /// The name of a client, for the log.
@@ -173,12 +174,19 @@ public final class Gateway: Sendable {
     /// Records whether the upstream link is open. Going down drops every waiting request and
     /// the cache, so nobody is answered with a value from before the outage.
     func setLink(up: Bool) {
-        state.withLock { state in
+        let peers: [GatewayPeer] = state.withLock { state in
+            let wasUp = state.linkUp
             state.linkUp = up
-            if !up { state.scheduler.linkLost() }
+            guard !up else { return [] }
+            state.scheduler.linkLost()
+            return wasUp ? state.clients.values.map(\.peer) : []
         }
         metrics.linkUp.set(to: up ? 1 : 0)
+        for peer in peers { peer.linkLost() }
     }
+
+    /// Whether the upstream link is open now.
+    public var isLinkUp: Bool { state.withLock { $0.linkUp } }
 
     /// Whether ``stop()`` was called.
     public var isStopping: Bool { state.withLock { $0.stopping } }
@@ -191,8 +199,8 @@ public final class Gateway: Sendable {
 
     /// Closes every client connection.
     func closeClients() {
-        let channels = state.withLock { state in state.clients.values.map(\.channel) }
-        for channel in channels { channel.close(promise: nil) }
+        let peers = state.withLock { state in state.clients.values.map(\.peer) }
+        for peer in peers { peer.close() }
     }
 
     /// Seconds on the monotonic clock.

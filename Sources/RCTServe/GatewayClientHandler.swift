@@ -22,7 +22,7 @@ final class GatewayClientHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         let address = context.channel.remoteAddress
         let name = address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
-        id = gateway.register(context.channel, name: name, host: address?.ipAddress ?? "unknown")
+        id = gateway.register(.connection(context.channel), name: name, host: address?.ipAddress ?? "unknown")
         if id == nil { context.close(promise: nil) }
         context.fireChannelActive()
     }

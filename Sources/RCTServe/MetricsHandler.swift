@@ -9,10 +9,13 @@ final class MetricsHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let registry: PrometheusCollectorRegistry
+    private let beforeScrape: @Sendable () -> Void
     private var request: HTTPRequestHead?
 
-    init(registry: PrometheusCollectorRegistry) {
+    /// A handler for `registry`; `beforeScrape` brings values that change by themselves (ages) up to date.
+    init(registry: PrometheusCollectorRegistry, beforeScrape: @escaping @Sendable () -> Void = {}) {
         self.registry = registry
+        self.beforeScrape = beforeScrape
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -28,6 +31,7 @@ final class MetricsHandler: ChannelInboundHandler {
             if head.method != .GET && head.method != .HEAD {
                 respond(context, head, status: .methodNotAllowed, body: Array("only GET\n".utf8), type: "text/plain")
             } else if path == "/metrics" {
+                beforeScrape()
                 respond(context, head, status: .ok, body: registry.emitToBuffer(), type: "text/plain; version=0.0.4; charset=utf-8")
             } else {
                 respond(context, head, status: .notFound, body: Array("see /metrics\n".utf8), type: "text/plain")

@@ -34,7 +34,7 @@ public struct UpstreamConfiguration: Sendable {
 }
 
 extension Gateway {
-    /// Owns the upstream link on the calling thread until ``stop()`` or a signal: opens it,
+    /// Owns the upstream link on the calling thread until ``stop()``: opens it,
     /// carries out one job at a time, watches for traffic it did not cause, and reopens the
     /// link with backoff when it is lost. Clients stay connected throughout. `opened` is
     /// called once, after the first attempt to open the link, whatever its outcome.
@@ -50,12 +50,16 @@ extension Gateway {
             client?.transport.close()
             setLink(up: false)
         }
-        while !isStopping && Interruption.signal == nil {
+        while !isStopping {
             guard let link = client else {
                 var failed = false
                 do {
                     let transport = try upstream.open()
-                    client = Client(transport: transport, options: upstream.clientOptions) { entry in
+                    // Signals are the service's to handle: it stops this loop once whatever
+                    // must still reach the inverter (a hand-back) has been sent.
+                    var options = upstream.clientOptions
+                    options.stopsOnSignal = false
+                    client = Client(transport: transport, options: options) { entry in
                         watch.observe(entry)
                         printer?(entry)
                     }
@@ -96,8 +100,6 @@ extension Gateway {
                 }
             } catch {
                 switch error {
-                case .interrupted:
-                    return
                 case .bootloader:
                     logger.critical("the inverter sends its bootloader signature (stuck after a failed update): nothing more is sent for \(Int(upstream.maximumBackoff)) s")
                     link.transport.close()
@@ -156,20 +158,16 @@ extension Gateway {
                 logger.notice("write from \(who): \(change): \(outcome.written ? "written and verified" : "already set, nothing sent")")
             } catch {
                 if case let .client(clientError) = error, case .transport = clientError { throw clientError }
-                if case let .client(clientError) = error, case .interrupted = clientError {
-                    logger.warning("write from \(who): \(rule.name) = \(rule.describe(value)): stopped by a signal; it may have been written without being read back")
-                    throw clientError
-                }
                 logger.error("write from \(who): \(rule.name) = \(rule.describe(value)): \(error.description)")
             }
         }
     }
 
-    /// Sleeps up to `seconds`, waking early for a stop or a signal.
+    /// Sleeps up to `seconds`, waking early for a stop.
     private func pause(_ seconds: Double) {
         let end = Deadline.after(seconds: seconds)
-        while !end.hasPassed && !isStopping && Interruption.signal == nil {
-            usleep(useconds_t(min(0.05, max(0, end.remainingSeconds)) * 1e6))
+        while !end.hasPassed && !isStopping {
+            usleepSeconds(min(0.05, end.remainingSeconds))
         }
     }
 }

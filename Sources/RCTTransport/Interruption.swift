@@ -9,12 +9,16 @@ import Synchronization
 /// ``Client`` notice it within 100 ms and end with ``ClientError/interrupted(signal:)``.
 public enum Interruption {
     private static let received = Atomic<Int32>(0)
+    private static let first = Atomic<Int32>(0)
 
     /// Installs the handlers; until then signals keep their default effect.
     public static func install() {
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
             var action = sigaction()
-            action.__sigaction_handler.sa_handler = { number in Interruption.received.store(number, ordering: .relaxed) }
+            action.__sigaction_handler.sa_handler = { number in
+                Interruption.received.store(number, ordering: .relaxed)
+                _ = Interruption.first.compareExchange(expected: 0, desired: number, ordering: .relaxed)
+            }
             sigemptyset(&action.sa_mask)
             action.sa_flags = 0
             sigaction(signalNumber, &action, nil)
@@ -31,6 +35,13 @@ public enum Interruption {
     /// The signal received, if any.
     public static var signal: Int32? {
         let number = received.load(ordering: .relaxed)
+        return number == 0 ? nil : number
+    }
+
+    /// The first signal received, even after ``acknowledge()``: a daemon that lets a part of
+    /// itself take a signal in hand (a hand-back) still learns that it was asked to stop.
+    public static var firstSignal: Int32? {
+        let number = first.load(ordering: .relaxed)
         return number == 0 ? nil : number
     }
 

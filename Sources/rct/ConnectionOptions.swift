@@ -74,3 +74,22 @@ struct ConnectionOptions: ParsableArguments {
 }
 
 extension SerialSettings.Parity: ExpressibleByArgument {}
+
+extension ConnectionOptions {
+    /// Takes every option not given here from `file` (a config file's options).
+    mutating func fill(from file: ConnectionOptions) {
+        device = device ?? file.device
+        baud = baud ?? file.baud
+        parity = parity ?? file.parity
+        rs485 = rs485 || file.rs485
+        host = host ?? file.host
+        port = port ?? file.port
+        simulator = simulator || file.simulator
+        timeout = timeout ?? file.timeout
+        retries = retries ?? file.retries
+        gap = gap ?? file.gap
+        json = json || file.json
+        trace = trace || file.trace
+        verbose = verbose || file.verbose
+    }
+}

@@ -144,11 +144,3 @@ private func environmentValue(_ name: String) -> String? {
     guard let value = getenv(name), value.pointee != 0 else { return nil }
     return String(cString: value)
 }
-
-extension StringProtocol {
-    /// The text without the given characters at either end.
-    func trimmingCharacters(in set: String) -> String {
-        let strip = Set(set)
-        return String(drop(while: strip.contains).reversed().drop(while: strip.contains).reversed())
-    }
-}

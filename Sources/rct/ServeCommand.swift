@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import Logging
 import RCTServe
@@ -16,62 +19,177 @@ struct ServeCommand: ParsableCommand {
         then writes to the parameters of 'rct list --writable' are validated, cross-checked, \
         written once and read back, as by 'rct set'; every other write is refused and logged. \
         The upstream link is chosen like every command's and reopened with backoff when lost. \
-        Prints 'listening on HOST:PORT' (and 'metrics on HOST:PORT') once ready; logs go to \
-        stderr. SIGTERM or Ctrl-C stop it with exit 0. See Documentation/Serve.md.
+        With --mqtt it publishes the inverter to Home Assistant (MQTT discovery), with its \
+        settings and battery actions when writes are allowed; with --metrics it also exports \
+        the inverter's values to Prometheus. Every option can be set in --config FILE as \
+        'name = value' lines (the command line wins). Prints 'listening on HOST:PORT' (and \
+        'metrics on HOST:PORT') once ready; logs go to stderr. SIGTERM or Ctrl-C stop it with \
+        exit 0, after a running battery action has handed back. See Documentation/Serve.md \
+        and Documentation/MQTT.md.
         """)
 
     @OptionGroup var connection: ConnectionOptions
 
+    @Option(help: ArgumentHelp("Read options from this file: 'name = value' lines, names as the long options without --.", valueName: "file"))
+    var config: String?
+
     @Option(help: ArgumentHelp("Where gateway clients connect (default 127.0.0.1:8899; 0.0.0.0:8899 for the LAN; port 0 picks a free one).", valueName: "host:port"))
     var listen: String?
 
-    @Flag(name: .customLong("allow-writes"), help: "Carry out clients' writes to writable parameters, validated and read back.")
+    @Flag(name: .customLong("allow-writes"), help: "Carry out writes (gateway clients and MQTT) to writable parameters, validated and read back.")
     var allowWrites = false
 
     @Option(help: ArgumentHelp("Serve Prometheus metrics on this address, at /metrics (default: off).", valueName: "host:port"))
     var metrics: String?
 
     @Option(help: ArgumentHelp("Seconds an upstream answer is reused for the same read (default 1; 0 turns the cache off).", valueName: "seconds"))
-    var fresh: Double = 1
+    var fresh: Double?
 
     @Option(name: .customLong("max-clients"), help: ArgumentHelp("Clients allowed at once; one more is refused (default 16).", valueName: "n"))
-    var maximumClients: Int = 16
+    var maximumClients: Int?
+
+    @Option(help: ArgumentHelp("Publish to Home Assistant through this MQTT broker: mqtt://[USER@]HOST[:PORT] or mqtts://...", valueName: "url"))
+    var mqtt: String?
+
+    @Option(name: .customLong("mqtt-ca"), help: ArgumentHelp("With mqtts://: the CA certificate that signed the broker's (default: the system's).", valueName: "file"))
+    var mqttCA: String?
+
+    @Option(name: .customLong("mqtt-password-file"), help: ArgumentHelp("The MQTT password, in a file only its owner may read (mode 600 or 400).", valueName: "file"))
+    var mqttPasswordFile: String?
+
+    @Option(help: ArgumentHelp("The inverter's name in MQTT topics and unique ids: letters, digits, - and _ (default: its serial number).", valueName: "name"))
+    var name: String?
+
+    @Option(name: .customLong("discovery-prefix"), help: ArgumentHelp("Home Assistant's discovery prefix (default homeassistant).", valueName: "prefix"))
+    var discoveryPrefix: String?
+
+    @Option(name: .customLong("topic-prefix"), help: ArgumentHelp("The prefix of rct's own MQTT topics (default rct).", valueName: "prefix"))
+    var topicPrefix: String?
+
+    @Option(name: .customLong("fast-interval"), help: ArgumentHelp("Seconds between reads of fast values for MQTT and metrics (default 10).", valueName: "seconds"))
+    var fastInterval: Double?
+
+    @Option(name: .customLong("slow-interval"), help: ArgumentHelp("Seconds between reads of slow values: energy, temperatures, settings (default 300).", valueName: "seconds"))
+    var slowInterval: Double?
 
     func validate() throws {
-        if !(0...3600).contains(fresh) { throw ValidationError("--fresh must be 0 to 3600 seconds") }
-        if !(1...1024).contains(maximumClients) { throw ValidationError("--max-clients must be 1 to 1024") }
+        if let fresh, !(0...3600).contains(fresh) { throw ValidationError("--fresh must be 0 to 3600 seconds") }
+        if let maximumClients, !(1...1024).contains(maximumClients) { throw ValidationError("--max-clients must be 1 to 1024") }
+        if let fastInterval, !(1...3600).contains(fastInterval) { throw ValidationError("--fast-interval must be 1 to 3600 seconds") }
+        if let slowInterval, !((fastInterval ?? 1)...86400).contains(slowInterval) {
+            throw ValidationError("--slow-interval must be from --fast-interval up to 86400 seconds")
+        }
+        if let name, name.isEmpty || name.count > 64 || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+            throw ValidationError("--name takes 1 to 64 letters, digits, - and _; got '\(name)'")
+        }
+        for (option, prefix) in [("--discovery-prefix", discoveryPrefix), ("--topic-prefix", topicPrefix)] {
+            guard let prefix else { continue }
+            if prefix.isEmpty || prefix.hasPrefix("/") || prefix.hasSuffix("/") || prefix.contains("+") || prefix.contains("#") {
+                throw ValidationError("\(option) must be a topic without + or # and without a / at either end; got '\(prefix)'")
+            }
+        }
     }
 
     func run() throws {
         try reportingFailures {
-            let listenAt = try listen.map { try Endpoint(parsing: $0, allowsAnyPort: true) } ?? Endpoint(host: "127.0.0.1")
-            let metricsAt = try metrics.map { try Endpoint(parsing: $0, defaultPort: 9469, allowsAnyPort: true) }
-            let plan = try LinkPlan.choose(connection)
-            Interruption.install()
-            let verbose = connection.verbose
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = verbose ? .debug : .info
-                return handler
-            }
-            let options = connection.clientOptions
-            let trace = connection.trace
-            let upstream = UpstreamConfiguration(
-                open: { try plan.open(timeout: options.timeout, verbose: verbose) },
-                clientOptions: options,
-                makeTracePrinter: { trace ? { Session.printTrace($0) } : nil })
-            let configuration = ServeConfiguration(
-                listen: listenAt, metrics: metricsAt,
-                gateway: .init(scheduling: .init(freshness: fresh, allowsWrites: allowWrites), maximumClients: maximumClients))
-            do {
-                try GatewayService.run(configuration, upstream: upstream, logger: Logger(label: "rct.serve")) { gateway, metrics in
-                    Console.out("listening on \(gateway)")
-                    if let metrics { Console.out("metrics on \(metrics)") }
-                }
-            } catch let error as ServeError {
-                throw Failure(error.description, status: .unavailable)
-            }
-            return .success
+            var options = self
+            if let config { try options.fill(fromFile: config) }
+            return try options.serve()
         }
+    }
+
+    /// Takes every option not given on the command line from the config file at `path`.
+    private mutating func fill(fromFile path: String) throws {
+        let file: ServeCommand
+        do {
+            file = try ServeCommand.parse(try ServeConfigFile.arguments(path))
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure("\(path): \(ServeCommand.message(for: error))", status: .badInput)
+        }
+        connection.fill(from: file.connection)
+        listen = listen ?? file.listen
+        allowWrites = allowWrites || file.allowWrites
+        metrics = metrics ?? file.metrics
+        fresh = fresh ?? file.fresh
+        maximumClients = maximumClients ?? file.maximumClients
+        mqtt = mqtt ?? file.mqtt
+        mqttCA = mqttCA ?? file.mqttCA
+        mqttPasswordFile = mqttPasswordFile ?? file.mqttPasswordFile
+        name = name ?? file.name
+        discoveryPrefix = discoveryPrefix ?? file.discoveryPrefix
+        topicPrefix = topicPrefix ?? file.topicPrefix
+        fastInterval = fastInterval ?? file.fastInterval
+        slowInterval = slowInterval ?? file.slowInterval
+        do {
+            try validate()
+        } catch {
+            throw Failure("\(path) with the command line: \(ServeCommand.message(for: error))", status: .badInput)
+        }
+    }
+
+    private func serve() throws -> ExitStatus {
+        let listenAt = try listen.map { try Endpoint(parsing: $0, allowsAnyPort: true) } ?? Endpoint(host: "127.0.0.1")
+        let metricsAt = try metrics.map { try Endpoint(parsing: $0, defaultPort: 9469, allowsAnyPort: true) }
+        let bridge = try bridgeConfiguration()
+        let plan = try LinkPlan.choose(connection)
+        Interruption.install()
+        let verbose = connection.verbose
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = verbose ? .debug : .info
+            return handler
+        }
+        let options = connection.clientOptions
+        let trace = connection.trace
+        let upstream = UpstreamConfiguration(
+            open: { try plan.open(timeout: options.timeout, verbose: verbose) },
+            clientOptions: options,
+            makeTracePrinter: { trace ? { Session.printTrace($0) } : nil })
+        let configuration = ServeConfiguration(
+            listen: listenAt, metrics: metricsAt,
+            gateway: .init(scheduling: .init(freshness: fresh ?? 1, allowsWrites: allowWrites), maximumClients: maximumClients ?? 16),
+            mqtt: bridge,
+            intervals: .init(fast: fastInterval ?? 10, slow: slowInterval ?? 300))
+        do throws(ServeError) {
+            try GatewayService.run(configuration, upstream: upstream, logger: Logger(label: "rct.serve")) { gateway, metrics in
+                Console.out("listening on \(gateway)")
+                if let metrics { Console.out("metrics on \(metrics)") }
+            }
+        } catch {
+            throw Failure(error.description, status: .unavailable)
+        }
+        return .success
+    }
+
+    /// The MQTT settings, with the password read from its file; nil without --mqtt.
+    private func bridgeConfiguration() throws -> BridgeConfiguration? {
+        guard let mqtt else {
+            let stray = [("--mqtt-ca", mqttCA), ("--mqtt-password-file", mqttPasswordFile), ("--name", name),
+                         ("--discovery-prefix", discoveryPrefix), ("--topic-prefix", topicPrefix)]
+            if let (option, _) = stray.first(where: { $0.1 != nil }) {
+                throw Failure("\(option) needs --mqtt", status: .badInput)
+            }
+            return nil
+        }
+        var settings: MQTTSettings
+        switch MQTTSettings.parse(mqtt) {
+        case let .success(parsed): settings = parsed
+        case let .failure(refusal): throw Failure(refusal.description, status: .badInput)
+        }
+        if let mqttCA {
+            guard settings.usesTLS else { throw Failure("--mqtt-ca goes with an mqtts:// broker", status: .badInput) }
+            guard access(mqttCA, R_OK) == 0 else { throw Failure("--mqtt-ca: cannot read \(mqttCA)", status: .badInput) }
+            settings.caFile = mqttCA
+        }
+        if let mqttPasswordFile {
+            guard settings.username != nil else {
+                throw Failure("--mqtt-password-file needs a user name: mqtt://USER@HOST", status: .badInput)
+            }
+            settings.password = try ServeConfigFile.password(mqttPasswordFile)
+        }
+        return BridgeConfiguration(mqtt: settings, name: name, discoveryPrefix: discoveryPrefix ?? "homeassistant",
+                                   topicPrefix: topicPrefix ?? "rct", allowsWrites: allowWrites)
     }
 }

@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The config file of `rct serve` (`--config FILE`) and its password file.
+///
+/// The config file holds `name = value` lines, one option each, named as the long options
+/// without `--` (`host = 192.168.1.50`, `allow-writes = true`); `#` starts a comment. It is
+/// turned into arguments and parsed by the command's own parser, so it accepts exactly what
+/// the command line accepts and says so in the same words.
+enum ServeConfigFile {
+    /// The largest config or password file read.
+    static let maximumSize = 65536
+
+    /// The arguments the file at `path` stands for.
+    static func arguments(_ path: String) throws -> [String] {
+        let text = try read(path, what: "--config")
+        var arguments: [String] = []
+        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].trimmingCharacters(in: " \t\r")
+            if line.isEmpty { continue }
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t") }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !parts[0].hasPrefix("-") else {
+                throw Failure("\(path) line \(number + 1): expected 'name = value', such as 'host = 192.168.1.50'", status: .badInput)
+            }
+            if parts[0] == "config" {
+                throw Failure("\(path) line \(number + 1): a config file cannot name another one", status: .badInput)
+            }
+            switch parts[1].lowercased() {
+            case "true", "yes", "on": arguments.append("--" + parts[0])
+            case "false", "no", "off": continue
+            default: arguments += ["--" + parts[0], parts[1]]
+            }
+        }
+        return arguments
+    }
+
+    /// The password in the file at `path`: its first line. Refused unless only the file's
+    /// owner may read it, so that a password never sits where others can see it.
+    static func password(_ path: String) throws -> String {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw Failure("--mqtt-password-file: cannot find \(path)", status: .badInput) }
+        guard status.st_mode & 0o077 == 0 else {
+            throw Failure("--mqtt-password-file: \(path) may be read by others (mode \(String(status.st_mode & 0o777, radix: 8))); chmod 600 it", status: .badInput)
+        }
+        let text = try read(path, what: "--mqtt-password-file")
+        let password = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map { String($0) } ?? ""
+        let trimmed = password.hasSuffix("\r") ? String(password.dropLast()) : password
+        guard !trimmed.isEmpty else { throw Failure("--mqtt-password-file: \(path) is empty", status: .badInput) }
+        return trimmed
+    }
+
+    private static func read(_ path: String, what: String) throws -> String {
+        guard let file = fopen(path, "r") else { throw Failure("\(what): cannot read \(path)", status: .badInput) }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, file)
+            if count <= 0 { break }
+            bytes += buffer[..<count]
+            guard bytes.count <= maximumSize else { throw Failure("\(what): \(path) is larger than 64 KiB", status: .badInput) }
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw Failure("\(what): \(path) is not UTF-8 text", status: .badInput)
+        }
+        return text
+    }
+}
