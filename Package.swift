@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "RCTProtocolTests", dependencies: ["RCTProtocol", "RCTSimulator"]),
         .testTarget(name: "RCTTransportTests", dependencies: ["RCTTransport", "RCTControl", "RCTSimulator", "RCTTestSupport"]),
         .testTarget(name: "RCTCommandTests", dependencies: ["RCTProtocol", "RCTSimulator", "RCTTestSupport"]),
-        .testTarget(name: "RCTServeTests", dependencies: ["RCTServe", "RCTProtocol", "RCTSimulator"]),
+        .testTarget(name: "RCTServeTests", dependencies: ["RCTServe", "RCTProtocol", "RCTControl", "RCTSimulator"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,8 @@
 import CMosquitto
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import RCTTransport
 import Synchronization
@@ -199,6 +202,7 @@ public final class MQTTConnection: Sendable {
                 flush(handle)
             }
             let status = mosquitto_loop(handle, 20, 1)
+            if status == MOSQ_ERR_ERRNO.rawValue && errno == EINTR { continue }
             if status != MOSQ_ERR_SUCCESS.rawValue {
                 if box.isUp || !reported { logger.warning("MQTT: connection to the broker lost: \(Self.text(status)); reconnecting") }
                 reported = true

@@ -20,6 +20,12 @@ final class WorkerThread: Sendable {
         let status = pthread_create(&thread, nil, { context in
             guard let context else { return nil }
             let body = Unmanaged<Body>.fromOpaque(context).takeRetainedValue()
+            // Ctrl-C, SIGTERM and SIGHUP go to the main thread, whose handler only sets a flag:
+            // a blocking call here (libmosquitto's select) is not cut short by them.
+            var signals = sigset_t()
+            sigemptyset(&signals)
+            for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, number) }
+            pthread_sigmask(SIG_BLOCK, &signals, nil)
             body.run()
             return nil
         }, context)
