@@ -67,7 +67,8 @@ struct SimulatorCommand: ParsableCommand {
         return model
     }
 
-    @Flag(name: .short, help: "Log each request on stderr.")
+    // Not -v: that belongs to the connection options of the rct command itself.
+    @Flag(name: .customLong("log-requests"), help: "Log each request on stderr.")
     var verbose = false
 
     func validate() throws {

@@ -173,3 +173,24 @@ func freePort() throws -> UInt16 {
     try #require(bound)
     return UInt16(bigEndian: address.sin_port)
 }
+
+/// Every sample of `/metrics` at `endpoint`, as parsed by prometheus-client's own parser:
+/// `name{label=value,...}` (labels sorted) to value.
+func scrape(_ endpoint: String) throws -> [String: Double] {
+    let environment = ProcessInfo.processInfo.environment
+    let python = environment["RCT_PYTHON"] ?? RCTBinary.packageRoot + "/.venv/bin/python"
+    let script = """
+    import json, sys, urllib.request
+    from prometheus_client.parser import text_string_to_metric_families
+    text = urllib.request.urlopen("http://" + sys.argv[1] + "/metrics", timeout=5).read().decode()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            key = sample.name + ("{" + ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items())) + "}" if sample.labels else "")
+            samples[key] = sample.value
+    print(json.dumps(samples))
+    """
+    let child = try ChildProcess(python, ["-c", script, endpoint], environment: environment)
+    #expect(child.wait(timeout: 20) == 0, "\(child.stderr)")
+    return try #require(try json(child.stdout) as? [String: Double], "\(child.stdout)")
+}

@@ -212,22 +212,7 @@ struct ServeTests {
         #expect(try rct("get", "battery.soc", "--host", serve.endpoint).status == 0)
         #expect(try rct("get", "battery.soc", "--host", serve.endpoint).status == 0)
         _ = try rct("set", "power_mng.soc_strategy", "2", "--host", serve.endpoint, "--timeout", "0.3", "--retries", "0")
-        let environment = ProcessInfo.processInfo.environment
-        let python = environment["RCT_PYTHON"] ?? RCTBinary.packageRoot + "/.venv/bin/python"
-        let script = """
-        import json, sys, urllib.request
-        from prometheus_client.parser import text_string_to_metric_families
-        text = urllib.request.urlopen("http://" + sys.argv[1] + "/metrics", timeout=5).read().decode()
-        samples = {}
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                key = sample.name + ("{" + ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items())) + "}" if sample.labels else "")
-                samples[key] = sample.value
-        print(json.dumps(samples))
-        """
-        let child = try ChildProcess(python, ["-c", script, metrics], environment: environment)
-        #expect(child.wait(timeout: 20) == 0, "\(child.stderr)")
-        let samples = try #require(try json(child.stdout) as? [String: Double], "\(child.stdout)")
+        let samples = try scrape(metrics)
         #expect(samples["rct_upstream_link_up"] == 1)
         #expect(samples["rct_upstream_exchanges_total"] ?? 0 >= 1)
         #expect(samples["rct_upstream_answers_total"] ?? 0 >= 1)
