@@ -29,7 +29,8 @@ public final class InverterMetrics: Sendable {
         guard let metric = entry.metric else { return }
         let number: Double
         switch value {
-        case let .float(float): number = Double(float)
+        // The float's shortest decimal form, so 0.55 is exported as 0.55, not 0.550000011920929.
+        case let .float(float): number = Double("\(float)") ?? Double(float)
         case let .integer(integer): number = Double(integer)
         case let .bool(flag): number = flag ? 1 : 0
         default: return

@@ -333,3 +333,41 @@ func startProxy(to endpoint: String) throws -> (process: ChildProcess, endpoint:
     let first = try #require(process.firstLine(), "the proxy printed nothing: \(process.stderr)")
     return (process, String(try #require(first.split(separator: " ").last)))
 }
+
+@Suite("rct serve: the inverter's values on /metrics")
+struct InverterMetricsTests {
+    @Test("The catalogue's values from the cache, in base units; enums as labels; energy as counters; ages")
+    func inverterMetrics() throws {
+        let simulator = try SimulatorProcess()
+        defer { simulator.stop() }
+        let serve = try ServeProcess(upstream: ["--host", simulator.endpoint],
+                                     ["--metrics", "127.0.0.1:0", "--fast-interval", "3600", "--slow-interval", "3600"])
+        let metrics = try #require(serve.metrics)
+        var samples: [String: Double] = [:]
+        // The last row of the catalogue: the first poll is complete.
+        for _ in 0..<50 where samples["rct_use_grid_power_enabled"] == nil {
+            usleep(100_000)
+            samples = try scrape(metrics)
+        }
+        #expect(samples["rct_battery_state_of_charge_ratio"] == 0.55)
+        #expect(samples["rct_battery_voltage_volts"] ?? 0 > 100)
+        #expect(samples["rct_grid_power_watts"] != nil && samples["rct_pv_string_a_power_watts"] != nil)
+        #expect(abs((samples["rct_energy_grid_feed_watt_hours_total"] ?? 0) - 1234567) < 1)
+        #expect(samples["rct_inverter_state{code=13,state=Feed in}"] == 1)
+        #expect(samples["rct_inverter_state{code=0,state=Standby}"] == 0)
+        #expect(samples["rct_soc_strategy{code=4,state=Internal}"] == 1)
+        #expect(samples["rct_soc_min_ratio"].map { abs($0 - 0.07) < 1e-6 } == true)
+        #expect(samples["rct_use_grid_power_enabled"] == 0)
+        let age = try #require(samples["rct_value_age_seconds{object=battery.soc}"])
+        #expect(age >= 0 && age < 10)
+        // The first poll is done and the next is an hour away: scrapes send nothing upstream,
+        // and the ages grow between them.
+        let before = try scrape(metrics)
+        for _ in 0..<10 { _ = try scrape(metrics) }
+        usleep(300_000)
+        let after = try scrape(metrics)
+        #expect(before["rct_upstream_exchanges_total"] == after["rct_upstream_exchanges_total"])
+        #expect((after["rct_value_age_seconds{object=battery.soc}"] ?? 0) > (before["rct_value_age_seconds{object=battery.soc}"] ?? 0))
+        #expect(serve.stop() == 0)
+    }
+}
