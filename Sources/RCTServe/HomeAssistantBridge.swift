@@ -137,27 +137,27 @@ public final class HomeAssistantBridge: Sendable {
 
     // MARK: - Publishing
 
+    // Messages are queued while the state is locked, so what goes out last is what the state
+    // says last: a republish cannot overtake a newer value or availability.
     private func publish(_ value: Value, of entry: Catalogue.Entry) {
-        let published: (MQTTConnection, String, String, String?)? = state.withLock { state in
+        let held: (Double, Double)? = state.withLock { state in
             guard let discovery = state.discovery, let connection = state.connection else { return nil }
             guard let payload = SettingValue.state(value, of: entry, component: discovery.component(of: entry)) else { return nil }
             if entry.isMonotonic, let number = value.numericValue, !state.energy.admit(number, for: entry.key) {
-                logger.warning("MQTT: \(entry.object.name) read \(NumberText.format(number)), below \(NumberText.format(state.energy.highest(of: entry.key) ?? 0)) published before; not published, so Home Assistant sees no meter reset")
-                return nil
+                return (number, state.energy.highest(of: entry.key) ?? 0)
             }
             state.states[entry.key] = payload
-            var hold: String?
-            if entry.object.id == WriteRules.socStrategyID || entry.object.id == WriteRules.batteryPowerExternID {
-                state.settings[entry.object.id] = value
-                hold = Self.holdState(state.settings)
-                if let hold { state.states["hold"] = hold }
+            connection.publish(discovery.topics.state(entry.key), payload, retain: true)
+            guard entry.object.id == WriteRules.socStrategyID || entry.object.id == WriteRules.batteryPowerExternID else { return nil }
+            state.settings[entry.object.id] = value
+            if let hold = Self.holdState(state.settings) {
+                state.states["hold"] = hold
+                if configuration.allowsWrites { connection.publish(discovery.topics.state("hold"), hold, retain: true) }
             }
-            return (connection, discovery.topics.state(entry.key), payload, hold)
+            return nil
         }
-        guard let (connection, topic, payload, hold) = published else { return }
-        connection.publish(topic, payload, retain: true)
-        if let hold, let topics = state.withLock({ $0.topics }), configuration.allowsWrites {
-            connection.publish(topics.state("hold"), hold, retain: true)
+        if let (number, highest) = held {
+            logger.warning("MQTT: \(entry.object.name) read \(NumberText.format(number)), below \(NumberText.format(highest)) published before; not published, so Home Assistant sees no meter reset")
         }
     }
 
@@ -169,28 +169,24 @@ public final class HomeAssistantBridge: Sendable {
     }
 
     private func setAvailable(_ up: Bool) {
-        let connection: (MQTTConnection, BridgeTopics)? = state.withLock { state in
+        state.withLock { state in
             state.available = up
-            guard let connection = state.connection, let topics = state.topics else { return nil }
-            return (connection, topics)
+            guard let connection = state.connection, let topics = state.topics else { return }
+            connection.publish(topics.availability, up ? "online" : "offline", retain: true)
         }
-        guard let (connection, topics) = connection else { return }
-        connection.publish(topics.availability, up ? "online" : "offline", retain: true)
     }
 
     private func republish() {
-        guard let (connection, discovery, states, available) = state.withLock({ state in
-            state.connection.flatMap { connection in
-                state.discovery.map { (connection, $0, state.states, state.available) }
+        state.withLock { state in
+            guard let connection = state.connection, let discovery = state.discovery else { return }
+            for (topic, payload) in discovery.messages(for: catalogue) {
+                connection.publish(topic, payload, retain: true)
             }
-        }) else { return }
-        for (topic, payload) in discovery.messages(for: catalogue) {
-            connection.publish(topic, payload, retain: true)
+            for (key, payload) in state.states where key != "hold" || configuration.allowsWrites {
+                connection.publish(discovery.topics.state(key), payload, retain: true)
+            }
+            connection.publish(discovery.topics.availability, state.available ? "online" : "offline", retain: true)
         }
-        for (key, payload) in states where key != "hold" || configuration.allowsWrites {
-            connection.publish(discovery.topics.state(key), payload, retain: true)
-        }
-        connection.publish(discovery.topics.availability, available ? "online" : "offline", retain: true)
     }
 
     private func report(_ result: CommandResult) {
