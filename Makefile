@@ -11,7 +11,7 @@ FISH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 VENV = .venv
 PYTHON = $(VENV)/bin/python
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES = libudev-dev libmosquitto-dev pkg-config umockdev time mosquitto mosquitto-clients
+APT_PACKAGES = libudev-dev libmosquitto-dev pkg-config umockdev time mosquitto mosquitto-clients openssl
 RCTCLIENT = rctclient[cli]==0.0.6
 PROMETHEUS_CLIENT = prometheus-client==0.26.0
 
@@ -28,7 +28,8 @@ help:
 	@echo "make fuzz       fuzz the stream decoder with libFuzzer (FUZZ_SECONDS=60)"
 	@echo "make docs       build the DocC API documentation"
 
-# System packages: libudev and libmosquitto headers; umockdev, time and a Mosquitto broker with its clients for the tests.
+# System packages: libudev and libmosquitto headers; for the tests umockdev, time, a Mosquitto broker with its
+# clients, and openssl to make the TLS test's certificates.
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -251,7 +251,9 @@ public final class MQTTConnection: Sendable {
     }
 
     private static func text(_ status: Int32) -> String {
-        String(cString: mosquitto_strerror(status))
+        let text = String(cString: mosquitto_strerror(status))
+        guard status == MOSQ_ERR_TLS.rawValue else { return text }
+        return text + " (does --mqtt-ca name the CA that signed the broker's certificate, for this host name?)"
     }
 
     /// What libmosquitto's callbacks reach; lives on the connection's thread only.

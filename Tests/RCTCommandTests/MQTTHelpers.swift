@@ -8,17 +8,24 @@ final class Broker {
     let process: ChildProcess
     let port: UInt16
     let directory: URL
-    /// `-u USER -P PASSWORD` for the test's own clients when anonymous access is off.
-    private let login: [String]
+    /// What the test's own clients need: host, user and password, CA file.
+    private let clientOptions: [String]
 
-    /// A broker; `users` turns anonymous access off and admits these user names and passwords.
-    init(users: [String: String] = [:], extraConfig: String = "") throws {
+    /// A broker; `users` turns anonymous access off and admits these user names and passwords;
+    /// `tls` serves TLS only, with a certificate for 127.0.0.1 signed by a CA made for the test.
+    init(users: [String: String] = [:], tls: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("rct-broker-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = try freePort()
-        login = users.first.map { ["-u", $0.key, "-P", $0.value] } ?? []
-        var config = "persistence false\n"
-        if extraConfig.isEmpty { config += "listener \(port) 127.0.0.1\n" } else { config += extraConfig.replacingOccurrences(of: "PORT", with: "\(port)") }
+        var config = "persistence false\nlistener \(port) 127.0.0.1\n"
+        var clientOptions = ["-h", "127.0.0.1"] + (users.first.map { ["-u", $0.key, "-P", $0.value] } ?? [])
+        if tls {
+            try Self.makeCertificates(in: directory)
+            let path = directory.path
+            config += "cafile \(path)/ca.crt\ncertfile \(path)/server.crt\nkeyfile \(path)/server.key\n"
+            clientOptions += ["--cafile", "\(path)/ca.crt"]
+        }
+        self.clientOptions = clientOptions
         if users.isEmpty {
             config += "allow_anonymous true\n"
         } else {
@@ -42,10 +49,30 @@ final class Broker {
 
     var url: String { "mqtt://127.0.0.1:\(port)" }
 
+    /// The test CA's certificate, for `--mqtt-ca`.
+    var caFile: String { directory.appendingPathComponent("ca.crt").path }
+
+    /// A CA, and a certificate for 127.0.0.1 signed by it, made with openssl.
+    private static func makeCertificates(in directory: URL) throws {
+        let path = directory.path
+        try "subjectAltName=IP:127.0.0.1\n".write(to: directory.appendingPathComponent("san.ext"), atomically: true, encoding: .utf8)
+        for arguments in [
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(path)/ca.key", "-out", "\(path)/ca.crt", "-days", "2", "-subj", "/CN=rct test CA"],
+            ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(path)/server.key", "-out", "\(path)/server.csr", "-subj", "/CN=127.0.0.1"],
+            ["x509", "-req", "-in", "\(path)/server.csr", "-CA", "\(path)/ca.crt", "-CAkey", "\(path)/ca.key", "-CAcreateserial",
+             "-out", "\(path)/server.crt", "-days", "2", "-extfile", "\(path)/san.ext"],
+        ] {
+            let child = try ChildProcess(tool("openssl"), arguments, environment: [:])
+            try #require(child.wait(timeout: 60) == 0, "openssl \(arguments[0]): \(child.stderr)")
+        }
+        // Started as root, mosquitto reads its files as the mosquitto user: a throwaway key may be read by all.
+        chmod("\(path)/server.key", 0o644)
+    }
+
     /// The retained messages under `filter` now: topic to payload.
     func retained(_ filter: String) throws -> [String: String] {
         let child = try ChildProcess(Self.tool("mosquitto_sub"), ["-p", "\(port)", "-t", filter, "--retained-only", "-W", "1",
-                                                                  "-F", "%t\t%p"] + login, environment: [:])
+                                                                  "-F", "%t\t%p"] + clientOptions, environment: [:])
         _ = child.wait(timeout: 10)
         var messages: [String: String] = [:]
         for line in child.stdout.split(separator: "\n") {
@@ -59,7 +86,7 @@ final class Broker {
     func publish(_ topic: String, _ payload: [UInt8], retain: Bool = false) throws {
         let file = directory.appendingPathComponent("payload-\(UUID().uuidString)")
         try Data(payload).write(to: file)
-        let arguments = ["-p", "\(port)", "-t", topic, "-q", "1"] + login + (payload.isEmpty ? ["-n"] : ["-f", file.path]) + (retain ? ["-r"] : [])
+        let arguments = ["-p", "\(port)", "-t", topic, "-q", "1"] + clientOptions + (payload.isEmpty ? ["-n"] : ["-f", file.path]) + (retain ? ["-r"] : [])
         let child = try ChildProcess(Self.tool("mosquitto_pub"), arguments, environment: [:])
         #expect(child.wait(timeout: 10) == 0, "\(child.stderr)")
     }
@@ -73,7 +100,7 @@ final class Broker {
     func subscribe(_ filters: String...) throws -> Subscriber {
         // mosquitto_sub buffers its output when it goes to a pipe: stdbuf makes it a line at a time.
         let subscriber = Subscriber(process: try ChildProcess(
-            Self.tool("stdbuf"), ["-oL", Self.tool("mosquitto_sub"), "-p", "\(port)", "-F", "%t\t%p", "-t", "rct-test/probe"] + login
+            Self.tool("stdbuf"), ["-oL", Self.tool("mosquitto_sub"), "-p", "\(port)", "-F", "%t\t%p", "-t", "rct-test/probe"] + clientOptions
                 + filters.flatMap { ["-t", $0] }, environment: [:]))
         for _ in 0..<50 where !subscriber.waitFor("rct-test/probe", timeout: 0.2) {
             try publish("rct-test/probe", "ready")

@@ -373,3 +373,27 @@ struct InverterMetricsTests {
         #expect(serve.stop() == 0)
     }
 }
+
+@Suite("rct serve over MQTT with TLS")
+struct MQTTTLSTests {
+    @Test("mqtts:// with --mqtt-ca: connects to a broker whose certificate that CA signed; without it, refuses and says why")
+    func tls() throws {
+        let broker = try Broker(tls: true)
+        let simulator = try SimulatorProcess()
+        defer { simulator.stop() }
+        let url = "mqtts://127.0.0.1:\(broker.port)"
+        let untrusted = try ServeProcess(upstream: ["--host", simulator.endpoint], ["--mqtt", url])
+        #expect(untrusted.log(contains: "MQTT: connection to the broker lost") || untrusted.log(contains: "cannot reach the broker"),
+                "\(untrusted.process.stderr)")
+        #expect(!untrusted.process.stderr.contains("MQTT: connected"))
+        #expect(untrusted.stop() == 0)
+        let serve = try ServeProcess(upstream: ["--host", simulator.endpoint], ["--mqtt", url, "--mqtt-ca", broker.caFile])
+        #expect(serve.log(contains: "MQTT: connected"), "\(serve.process.stderr)")
+        var retained: [String: String] = [:]
+        for _ in 0..<20 where retained["\(simulatorTopics)/availability"] != "online" {
+            retained = try broker.retained("\(simulatorTopics)/#")
+        }
+        #expect(retained["\(simulatorTopics)/availability"] == "online")
+        #expect(serve.stop() == 0)
+    }
+}
