@@ -3,12 +3,13 @@
 `rct simulator`, all publishing to one Mosquitto broker on loopback.
 
   scripts/bench-mqtt.py [--daemons 20] [--seconds 60] [--fast 10] [--samples 40] [--rct .build/release/rct]
+                        [--serve-args '--fresh 0']
 
 1. Messages per second at the broker, and CPU (percent of one core) and resident memory of each
    daemon, over --seconds after a warm-up that covers the first slow poll.
 2. Latency from a value changing in a simulator (battery_power_extern written directly to it, as
    another client of the Wi-Fi module would) to the MQTT message carrying it, p50 and p99, over
-   --samples changes made at random moments of the --fast poll interval.
+   at least --samples changes, each daemon's made at random moments of its --fast poll interval.
 Prints one JSON object. Needs mosquitto, mosquitto_sub and stdbuf; a release build of rct.
 """
 import argparse
@@ -28,6 +29,7 @@ parser.add_argument("--seconds", type=float, default=60)
 parser.add_argument("--fast", type=float, default=10)
 parser.add_argument("--samples", type=int, default=40)
 parser.add_argument("--rct", default=".build/release/rct")
+parser.add_argument("--serve-args", default="", help="more options for rct serve, e.g. '--fresh 0'")
 args = parser.parse_args()
 
 processes = []
@@ -81,7 +83,7 @@ try:
     daemons = []
     for index, simulator in enumerate(simulators):
         process = start([args.rct, "--host", simulator, "serve", "--listen", "127.0.0.1:0", "--mqtt",
-                         f"mqtt://127.0.0.1:{port}", "--name", f"inv{index}", "--fast-interval", str(args.fast)])
+                         f"mqtt://127.0.0.1:{port}", "--name", f"inv{index}", "--fast-interval", str(args.fast)] + args.serve_args.split())
         endpoint_of(process)
         daemons.append(process)
 
@@ -113,32 +115,43 @@ try:
     cpu = [100 * (after[p] - before[p]) / (end_time - start_time) for p in before]
     rss = [rss_kib(d.pid) for d in daemons]
 
-    # 2. Latency from a change in the simulator to the message.
+    # 2. Latency from a change in the simulator to the message: every daemon at once, each change
+    # at a random moment of its poll interval, so the samples cover every phase of the poll.
     latencies = []
-    for sample in range(args.samples):
-        index = sample % args.daemons
-        value = -random.randint(1, 5999)
-        time.sleep(random.uniform(0, args.fast / max(1, args.daemons // 4)))
-        changed = time.time()
-        subprocess.run([args.rct, "--host", simulators[index], "set", "power_mng.battery_power_extern", str(value)],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        topic = f"rct/inv{index}/state/battery_power_extern"
-        deadline = time.time() + args.fast * 3
-        seen = None
-        while seen is None and time.time() < deadline:
-            with lock:
-                seen = next((stamp for stamp, t, payload in reversed(arrivals)
-                             if t == topic and payload == str(value) and stamp >= changed), None)
-            time.sleep(0.02)
-        if seen is not None:
-            latencies.append(seen - changed)
+
+    def measure(index, rounds):
+        for _ in range(rounds):
+            time.sleep(random.uniform(0, args.fast))
+            value = -random.randint(1, 5999)
+            changed = time.time()
+            subprocess.run([args.rct, "--host", simulators[index], "set", "power_mng.battery_power_extern", str(value)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            topic = f"rct/inv{index}/state/battery_power_extern"
+            deadline = time.time() + args.fast * 3
+            seen = None
+            while seen is None and time.time() < deadline:
+                time.sleep(0.05)
+                with lock:
+                    seen = next((stamp for stamp, t, payload in reversed(arrivals)
+                                 if t == topic and payload == str(value) and stamp >= changed), None)
+            if seen is not None:
+                with lock:
+                    latencies.append(seen - changed)
+
+    rounds = -(-args.samples // args.daemons)
+    workers = [threading.Thread(target=measure, args=(index, rounds)) for index in range(args.daemons)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    samples = rounds * args.daemons
 
     print(json.dumps({
         "daemons": args.daemons, "fast_interval_s": args.fast, "window_s": round(end_time - start_time, 1),
         "messages_per_s": round(in_window / (end_time - start_time), 1),
         "cpu_percent_per_daemon": {"mean": round(sum(cpu) / len(cpu), 2), "max": round(max(cpu), 2)},
         "rss_kib_per_daemon": {"mean": round(sum(rss) / len(rss)), "max": max(rss)},
-        "latency_s": {"samples": len(latencies), "lost": args.samples - len(latencies),
+        "latency_s": {"samples": len(latencies), "lost": samples - len(latencies),
                       "p50": round(percentile(latencies, 0.5), 3) if latencies else None,
                       "p99": round(percentile(latencies, 0.99), 3) if latencies else None},
         "cores": os.cpu_count(),

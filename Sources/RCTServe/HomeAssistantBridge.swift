@@ -121,15 +121,29 @@ public final class HomeAssistantBridge: Sendable {
         state.withLock { $0.threads += threads }
     }
 
+    /// How long a stop waits for a running action to hand back: under systemd's default
+    /// stop timeout of 90 s, so the daemon says what it could not do rather than being killed.
+    static let handBackGrace = 60.0
+
     /// Ends a running action (it hands back through the gateway, which must still be up),
-    /// says `offline`, and closes the MQTT connection. Returns when all of it is done.
+    /// says `offline`, and closes the MQTT connection. Returns when all of it is done, or
+    /// when the hand-back has taken ``handBackGrace`` seconds (the link is down): then the
+    /// log says the inverter may be left forced.
     public func stop() {
-        state.withLock { state in
+        let running = state.withLock { state -> String? in
             state.stopping = true
             state.action?.stopReason = "rct serve is stopping"
+            return state.action?.name
         }
-        while state.withLock({ $0.action != nil }) { usleepSeconds(0.05) }
-        let (connection, threads) = state.withLock { ($0.connection, $0.threads + $0.actionThreads) }
+        let grace = Deadline.after(seconds: Self.handBackGrace)
+        while state.withLock({ $0.action != nil }) && !grace.hasPassed { usleepSeconds(0.05) }
+        let stuck = state.withLock { $0.action != nil }
+        if let running, stuck {
+            logger.critical("MQTT action \(running): hand-back not confirmed within \(Int(Self.handBackGrace)) s of the stop (is the inverter link down?); power_mng.soc_strategy may still be 2 (External). Check it with 'rct get power_mng.soc_strategy power_mng.battery_power_extern'.")
+            report(CommandResult(command: running, outcome: "failed", reason: "rct serve stopped before the hand-back was confirmed; the strategy may still be External"))
+        }
+        // A stuck action's thread is left to the end of the process.
+        let (connection, threads) = state.withLock { ($0.connection, $0.threads + (stuck ? [] : $0.actionThreads)) }
         jobArrived.signal()
         connection?.stop()
         for thread in threads { thread.join() }
@@ -266,7 +280,7 @@ public final class HomeAssistantBridge: Sendable {
         }
         if topic.hasPrefix(topics.command("")) {
             let key = String(topic.dropFirst(topics.command("").count))
-            guard let entry = catalogue.entry(key: key), entry.isSetting else { return refuse("no setting called \(key)") }
+            guard let entry = catalogue.entry(key: key), entry.isSetting else { return refuse("no setting called \(key.prefix(64))") }
             switch SettingValue.command(payload, for: entry) {
             case let .failure(refusal): refuse(refusal.description)
             case let .success(value): write(value, to: entry, command: command, payload: echo, client: &client)
@@ -280,7 +294,7 @@ public final class HomeAssistantBridge: Sendable {
         case "charge": request = ActionRequest.charge(payload)
         default:
             guard key.hasPrefix("reserve_"), let preset = catalogue.presets.first(where: { "reserve_\($0.key)" == key }) else {
-                return refuse("no action called \(key)")
+                return refuse("no action called \(key.prefix(64))")
             }
             guard SettingValue.payloadText(payload).map({ $0.uppercased() == "PRESS" }) == .success(true) else {
                 return refuse("a reserve button takes PRESS")
@@ -315,10 +329,10 @@ public final class HomeAssistantBridge: Sendable {
         }
     }
 
-    private func ensure(_ client: inout Client?) throws(ControlError) -> Client {
+    private func ensure(_ client: inout Client?, name: String = "mqtt commands") throws(ControlError) -> Client {
         if let client { return client }
         do {
-            let made = Client(transport: try GatewayLink(gateway: gateway, name: "mqtt commands"),
+            let made = Client(transport: try GatewayLink(gateway: gateway, name: name),
                               options: InverterPoller.options(timeout: timeout))
             client = made
             return made
@@ -375,7 +389,7 @@ public final class HomeAssistantBridge: Sendable {
         defer { state.withLock { $0.action = nil } }
         do throws(ControlError) {
             var none: Client?
-            let client = try ensure(&none)
+            let client = try ensure(&none, name: "mqtt action")
             // Hand-back waits for a lost link to come back (up to 17 minutes in all).
             let timing = ScenarioRunner.Timing(pollInterval: 5, reassertInterval: 30, handBackAttempts: 10, handBackBackoff: 1)
             let runner = ScenarioRunner(
@@ -408,7 +422,7 @@ public final class HomeAssistantBridge: Sendable {
 
     private func reconnect() throws -> Client {
         let deadline = Deadline.after(seconds: 60)
-        while !gateway.isLinkUp && !deadline.hasPassed { usleepSeconds(0.1) }
+        while !gateway.isLinkUp && !deadline.hasPassed && !state.withLock({ $0.stopping }) { usleepSeconds(0.1) }
         return Client(transport: try GatewayLink(gateway: gateway, name: "mqtt action"),
                       options: InverterPoller.options(timeout: timeout))
     }

@@ -58,6 +58,7 @@ public final class InverterPoller: Sendable {
     public func run() {
         var client: Client?
         var identified = false
+        var toldWhyNotIdentified = false
         var available: Bool?
         var nextFast = Deadline.now
         var nextSlow = Deadline.now
@@ -100,6 +101,11 @@ public final class InverterPoller: Sendable {
                     }
                 }
             } catch {
+                if !identified && !toldWhyNotIdentified {
+                    // Nothing is published before the inverter has said who it is: say why, once.
+                    gateway.logger.warning("poll: cannot read the inverter's serial number yet (\(error.description)); trying again")
+                    toldWhyNotIdentified = true
+                }
                 gateway.logger.debug("poll: \(error.description)")
                 client = nil
                 announce(false)

@@ -98,6 +98,10 @@ final class Broker {
     /// A subscriber that prints every message under `filters` as `topic<TAB>payload` lines;
     /// returns once its subscription is in place.
     func subscribe(_ filters: String...) throws -> Subscriber {
+        try subscribe(filters)
+    }
+
+    func subscribe(_ filters: [String]) throws -> Subscriber {
         // mosquitto_sub buffers its output when it goes to a pipe: stdbuf makes it a line at a time.
         let subscriber = Subscriber(process: try ChildProcess(
             Self.tool("stdbuf"), ["-oL", Self.tool("mosquitto_sub"), "-p", "\(port)", "-F", "%t\t%p", "-t", "rct-test/probe"] + clientOptions
@@ -176,6 +180,24 @@ func mqttServe(_ broker: Broker, upstream: [String], _ extra: [String] = []) thr
     let serve = try ServeProcess(upstream: upstream, ["--mqtt", broker.url, "--fast-interval", "1", "--slow-interval", "2"] + extra)
     #expect(serve.log(contains: "MQTT: connected"), "\(serve.process.stderr)")
     return serve
+}
+
+/// A broker, a simulator, `rct serve --mqtt` in front of it, and an independent client
+/// watching some of its topics: what most MQTT tests start with.
+final class MQTTSite {
+    let broker: Broker
+    let simulator: SimulatorProcess
+    let serve: ServeProcess
+    let subscriber: Subscriber
+
+    init(simulator simulatorOptions: [String] = [], serve serveOptions: [String], watching filters: [String]) throws {
+        broker = try Broker()
+        simulator = try SimulatorProcess(simulatorOptions)
+        serve = try mqttServe(broker, upstream: ["--host", simulator.endpoint], serveOptions)
+        subscriber = try broker.subscribe(filters)
+    }
+
+    deinit { simulator.stop() }
 }
 
 /// The simulator's serial number: the default `--name`.

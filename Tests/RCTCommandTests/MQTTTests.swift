@@ -7,11 +7,8 @@ import Testing
 struct MQTTTests {
     @Test("Discovery configs, retained states and availability; configs come back when Home Assistant says online")
     func discovery() throws {
-        let broker = try Broker()
-        let simulator = try SimulatorProcess()
-        defer { simulator.stop() }
-        let serve = try mqttServe(broker, upstream: ["--host", simulator.endpoint], ["--allow-writes"])
-        let subscriber = try broker.subscribe("\(simulatorTopics)/#")
+        let site = try MQTTSite(serve: ["--allow-writes"], watching: ["\(simulatorTopics)/#"])
+        let (broker, simulator, serve, subscriber) = (site.broker, site.simulator, site.serve, site.subscriber)
         #expect(subscriber.waitFor("/state/energy_grid_feed"), "the slow values were not published")
         let expected = try catalogueEntities(writes: true)
         var configs: [String: String] = [:]
@@ -55,11 +52,8 @@ struct MQTTTests {
 
     @Test("Every setting: a valid command is written once, read back, and its state is the value read back")
     func settings() throws {
-        let broker = try Broker()
-        let simulator = try SimulatorProcess(["--log-requests"])
-        defer { simulator.stop() }
-        let serve = try mqttServe(broker, upstream: ["--host", simulator.endpoint], ["--allow-writes"])
-        let subscriber = try broker.subscribe("\(simulatorTopics)/#")
+        let site = try MQTTSite(simulator: ["--log-requests"], serve: ["--allow-writes"], watching: ["\(simulatorTopics)/#"])
+        let (broker, simulator, serve, subscriber) = (site.broker, site.simulator, site.serve, site.subscriber)
         #expect(subscriber.waitFor("/availability", containing: "online"))
         // In an order that keeps soc_charge below soc_min throughout.
         let commands: [(key: String, payload: String, state: String, get: String, value: Double)] = [
@@ -109,11 +103,8 @@ struct MQTTTests {
 
     @Test("Bad commands get a refusal with a reason and never a write; the daemon carries on")
     func badCommands() throws {
-        let broker = try Broker()
-        let simulator = try SimulatorProcess(["--log-requests"])
-        defer { simulator.stop() }
-        let serve = try mqttServe(broker, upstream: ["--host", simulator.endpoint], ["--allow-writes"])
-        let subscriber = try broker.subscribe("\(simulatorTopics)/result")
+        let site = try MQTTSite(simulator: ["--log-requests"], serve: ["--allow-writes"], watching: ["\(simulatorTopics)/result"])
+        let (broker, simulator, serve, subscriber) = (site.broker, site.simulator, site.serve, site.subscriber)
         for (index, command) in Self.badCommands.enumerated() {
             try broker.publish("\(simulatorTopics)/\(command.topic)", command.payload)
             #expect(subscriber.waitForResults(index + 1), "no result for \(command.topic)")
@@ -131,11 +122,8 @@ struct MQTTTests {
 
     @Test("Read-only without --allow-writes: settings appear as sensors, commands are refused with the reason")
     func readOnly() throws {
-        let broker = try Broker()
-        let simulator = try SimulatorProcess(["--log-requests"])
-        defer { simulator.stop() }
-        let serve = try mqttServe(broker, upstream: ["--host", simulator.endpoint])
-        let subscriber = try broker.subscribe("\(simulatorTopics)/#")
+        let site = try MQTTSite(simulator: ["--log-requests"], serve: [], watching: ["\(simulatorTopics)/#"])
+        let (broker, simulator, serve, subscriber) = (site.broker, site.simulator, site.serve, site.subscriber)
         #expect(subscriber.waitFor("/state/soc_min"))
         let configs = try broker.retained("homeassistant/#")
         #expect(configs.count == (try catalogueEntities(writes: false)))
@@ -151,11 +139,8 @@ struct MQTTTests {
 
     @Test("Hold: ON forces External with 0 W and the switch follows the inverter; OFF hands back; another action is refused")
     func hold() throws {
-        let broker = try Broker()
-        let simulator = try SimulatorProcess()
-        defer { simulator.stop() }
-        let serve = try mqttServe(broker, upstream: ["--host", simulator.endpoint], ["--allow-writes"])
-        let subscriber = try broker.subscribe("\(simulatorTopics)/#")
+        let site = try MQTTSite(serve: ["--allow-writes"], watching: ["\(simulatorTopics)/#"])
+        let (broker, simulator, serve, subscriber) = (site.broker, site.simulator, site.serve, site.subscriber)
         #expect(subscriber.waitFor("/state/hold", containing: "OFF"))
         try broker.publish("\(simulatorTopics)/action/hold", "ON")
         #expect(subscriber.waitFor("/result", containing: "\"outcome\":\"progress\""))
@@ -175,11 +160,8 @@ struct MQTTTests {
 
     @Test("Charge with a time limit: grid charging and External -P, then at the end everything as it was")
     func chargeExpires() throws {
-        let broker = try Broker()
-        let simulator = try SimulatorProcess()
-        defer { simulator.stop() }
-        let serve = try mqttServe(broker, upstream: ["--host", simulator.endpoint], ["--allow-writes"])
-        let subscriber = try broker.subscribe("\(simulatorTopics)/result")
+        let site = try MQTTSite(serve: ["--allow-writes"], watching: ["\(simulatorTopics)/result"])
+        let (broker, simulator, serve, subscriber) = (site.broker, site.simulator, site.serve, site.subscriber)
         try broker.publish("\(simulatorTopics)/action/charge", "{\"power\": 2500, \"max_duration\": 3}")
         #expect(subscriber.waitFor("/result", containing: "\"outcome\":\"progress\""))
         #expect(try value(serve, "power_mng.battery_power_extern") == -2500)
@@ -194,11 +176,8 @@ struct MQTTTests {
 
     @Test("SIGTERM during a charge: hand-back first, then offline, exit 0")
     func sigterm() throws {
-        let broker = try Broker()
-        let simulator = try SimulatorProcess()
-        defer { simulator.stop() }
-        let serve = try mqttServe(broker, upstream: ["--host", simulator.endpoint], ["--allow-writes"])
-        let subscriber = try broker.subscribe("\(simulatorTopics)/result", "\(simulatorTopics)/availability")
+        let site = try MQTTSite(serve: ["--allow-writes"], watching: ["\(simulatorTopics)/result", "\(simulatorTopics)/availability"])
+        let (broker, simulator, serve, subscriber) = (site.broker, site.simulator, site.serve, site.subscriber)
         try broker.publish("\(simulatorTopics)/action/charge", "{\"power\": 3000}")
         #expect(subscriber.waitFor("/result", containing: "\"outcome\":\"progress\""))
         #expect(serve.stop() == 0)
