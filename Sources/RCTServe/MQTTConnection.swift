@@ -168,6 +168,12 @@ public final class MQTTConnection: Sendable {
             guard let context else { return }
             Unmanaged<CallbackBox>.fromOpaque(context).takeUnretainedValue().didDisconnect(status)
         }
+        mosquitto_publish_callback_set(handle) { _, context, _ in
+            guard let context else { return }
+            let box = Unmanaged<CallbackBox>.fromOpaque(context).takeUnretainedValue()
+            // Messages resent after a reconnection are acknowledged again: never below zero.
+            box.unacknowledged = max(0, box.unacknowledged - 1)
+        }
         mosquitto_message_callback_set(handle) { _, context, message in
             guard let context, let message, let topic = message.pointee.topic else { return }
             let count = Int(max(0, message.pointee.payloadlen))
@@ -199,7 +205,7 @@ public final class MQTTConnection: Sendable {
             }
             if box.isUp {
                 reported = false
-                flush(handle)
+                flush(handle, box)
             }
             let status = mosquitto_loop(handle, 20, 1)
             if status == MOSQ_ERR_ERRNO.rawValue && errno == EINTR { continue }
@@ -215,20 +221,21 @@ public final class MQTTConnection: Sendable {
         }
         guard attached, box.isUp else { return }
         // A clean stop sends no will: say offline ourselves, then leave.
-        flush(handle)
-        mosquitto_publish(handle, nil, will.topic, Int32(will.payload.utf8.count), will.payload, 1, true)
-        // Let the messages go out and their acknowledgements come back (at most 2 s).
-        let end = DispatchTime.now() + .seconds(2)
-        var quietRounds = 0
-        while box.isUp && DispatchTime.now() < end && quietRounds < 5 {
-            quietRounds = mosquitto_want_write(handle) ? 0 : quietRounds + 1
+        flush(handle, box)
+        if mosquitto_publish(handle, nil, will.topic, Int32(will.payload.utf8.count), will.payload, 1, true) == MOSQ_ERR_SUCCESS.rawValue {
+            box.unacknowledged += 1
+        }
+        // Wait until the broker has acknowledged every message (libmosquitto holds back what
+        // exceeds its in-flight window until then), for at most 5 s.
+        let end = DispatchTime.now() + .seconds(5)
+        while box.isUp && box.unacknowledged > 0 && DispatchTime.now() < end {
             if mosquitto_loop(handle, 20, 1) != MOSQ_ERR_SUCCESS.rawValue { break }
         }
         mosquitto_disconnect(handle)
         _ = mosquitto_loop(handle, 20, 1)
     }
 
-    private func flush(_ handle: OpaquePointer) {
+    private func flush(_ handle: OpaquePointer, _ box: CallbackBox) {
         let messages = shared.withLock { shared -> [Message] in
             defer { shared.outbox.removeAll() }
             return shared.outbox
@@ -237,7 +244,9 @@ public final class MQTTConnection: Sendable {
             let status = message.payload.withUnsafeBytes { bytes in
                 mosquitto_publish(handle, nil, message.topic, Int32(bytes.count), bytes.baseAddress, 1, message.retain)
             }
-            if status != MOSQ_ERR_SUCCESS.rawValue {
+            if status == MOSQ_ERR_SUCCESS.rawValue {
+                box.unacknowledged += 1
+            } else {
                 logger.warning("MQTT: cannot publish to \(message.topic): \(Self.text(status))")
             }
         }
@@ -262,10 +271,14 @@ public final class MQTTConnection: Sendable {
         var handle: OpaquePointer?
         var isUp = false
         var everConnected = false
+        /// QoS 1 messages handed to libmosquitto and not yet acknowledged by the broker.
+        var unacknowledged = 0
 
         init(connection: MQTTConnection) { self.connection = connection }
 
         func didConnect(_ status: Int32) {
+            // A new session: what was in flight on the old one is not coming back.
+            unacknowledged = 0
             guard status == 0, let handle else {
                 connection.logger.error("MQTT: the broker refused the connection: \(String(cString: mosquitto_connack_string(status)))")
                 return

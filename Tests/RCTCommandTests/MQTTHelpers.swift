@@ -30,7 +30,7 @@ final class Broker {
             config += "allow_anonymous true\n"
         } else {
             let passwords = directory.appendingPathComponent("passwords")
-            FileManager.default.createFile(atPath: passwords.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: passwords.path, contents: nil)
             for (user, password) in users {
                 let child = try ChildProcess(Self.tool("mosquitto_passwd"), ["-b", passwords.path, user, password], environment: [:])
                 #expect(child.wait(timeout: 10) == 0, "\(child.stderr)")

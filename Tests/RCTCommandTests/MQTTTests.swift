@@ -8,7 +8,7 @@ struct MQTTTests {
     @Test("Discovery configs, retained states and availability; configs come back when Home Assistant says online")
     func discovery() throws {
         let site = try MQTTSite(serve: ["--allow-writes"], watching: ["\(simulatorTopics)/#"])
-        let (broker, simulator, serve, subscriber) = (site.broker, site.simulator, site.serve, site.subscriber)
+        let (broker, serve, subscriber) = (site.broker, site.serve, site.subscriber)
         #expect(subscriber.waitFor("/state/energy_grid_feed"), "the slow values were not published")
         let expected = try catalogueEntities(writes: true)
         var configs: [String: String] = [:]
@@ -140,7 +140,7 @@ struct MQTTTests {
     @Test("Hold: ON forces External with 0 W and the switch follows the inverter; OFF hands back; another action is refused")
     func hold() throws {
         let site = try MQTTSite(serve: ["--allow-writes"], watching: ["\(simulatorTopics)/#"])
-        let (broker, simulator, serve, subscriber) = (site.broker, site.simulator, site.serve, site.subscriber)
+        let (broker, serve, subscriber) = (site.broker, site.serve, site.subscriber)
         #expect(subscriber.waitFor("/state/hold", containing: "OFF"))
         try broker.publish("\(simulatorTopics)/action/hold", "ON")
         #expect(subscriber.waitFor("/result", containing: "\"outcome\":\"progress\""))
@@ -161,7 +161,7 @@ struct MQTTTests {
     @Test("Charge with a time limit: grid charging and External -P, then at the end everything as it was")
     func chargeExpires() throws {
         let site = try MQTTSite(serve: ["--allow-writes"], watching: ["\(simulatorTopics)/result"])
-        let (broker, simulator, serve, subscriber) = (site.broker, site.simulator, site.serve, site.subscriber)
+        let (broker, serve, subscriber) = (site.broker, site.serve, site.subscriber)
         try broker.publish("\(simulatorTopics)/action/charge", "{\"power\": 2500, \"max_duration\": 3}")
         #expect(subscriber.waitFor("/result", containing: "\"outcome\":\"progress\""))
         #expect(try value(serve, "power_mng.battery_power_extern") == -2500)
@@ -183,7 +183,8 @@ struct MQTTTests {
         #expect(serve.stop() == 0)
         // Ended by the signal itself or by the daemon stopping the action: handed back either way.
         #expect(subscriber.waitFor("/result", containing: "\"outcome\":\"ended\""))
-        #expect(subscriber.results.last?["reason"]?.hasSuffix("handed back") == true, "\(subscriber.results.last ?? [:])")
+        #expect(subscriber.results.last?["reason"]?.hasSuffix("handed back") == true,
+                "\(subscriber.messages.map { "\($0.topic) \($0.payload)" }.joined(separator: "\n")) \(serve.process.stderr)")
         #expect(subscriber.waitFor("/availability", containing: "offline"))
         let order = subscriber.messages.map(\.payload)
         let handedBack = try #require(order.lastIndex { $0.contains("handed back") })
