@@ -87,18 +87,24 @@ public enum GatewayService {
                                                               timeout: ownTimeout, listeners: listeners)
         let pollerThread = poller.map { poller in WorkerThread { poller.run() } } ?? nil
         // Signals: an action hands back before the link closes.
-        let shutdown = WorkerThread {
+        let watcher = WorkerThread {
             while Interruption.firstSignal == nil && !gateway.isStopping { usleepSeconds(0.05) }
             if let signal = Interruption.firstSignal { logger.info("\(Interruption.name(of: signal)): stopping") }
             bridge?.stop()
             poller?.stop()
             gateway.stop()
         }
+        guard let watcher, poller == nil || pollerThread != nil else {
+            poller?.stop()
+            gateway.stop()
+            pollerThread?.join()
+            throw ServeError(description: "cannot start the threads rct serve needs")
+        }
         // Ready once the link has had its first chance to open, so early requests find it up.
         gateway.runUpstream(upstream) { ready(listening, metricsAt) }
 
         gateway.stop()
-        shutdown?.join()
+        watcher.join()
         pollerThread?.join()
         try? listener.close().wait()
         try? metricsListener?.close().wait()
