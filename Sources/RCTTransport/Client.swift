@@ -50,6 +50,8 @@ public final class Client {
     private let trace: TraceHandler?
     private let started = Deadline.now
     private var sawBootloader = false
+    /// Requests sent again because the first attempt got no usable answer (for `-v`).
+    public private(set) var retriedRequests = 0
 
     /// A client on `transport`; `trace` sees every byte in and out.
     public init(transport: any Transport, options: Options = Options(), trace: TraceHandler? = nil) {
@@ -67,7 +69,8 @@ public final class Client {
         let request = Frame(command: command, objectID: object.id, payload: payload)
         var lastProblem: String?
         let attempts = options.retries + 1
-        for _ in 0..<attempts {
+        for attempt in 0..<attempts {
+            if attempt > 0 { retriedRequests += 1 }
             try send(request)
             guard let answer = try awaitAnswer(for: request) else { continue }
             do {
@@ -115,6 +118,13 @@ public final class Client {
 
     /// Sends a frame as is, after the minimum gap; for requests built elsewhere.
     public func send(_ frame: Frame) throws(ClientError) {
+        try transmit(frame, forgettingEarlierFrames: true)
+    }
+
+    /// Sends a frame after the minimum gap. Frames that arrived before it are dropped when
+    /// `forgettingEarlierFrames` (they cannot answer it), kept for a windowed read (they may
+    /// answer a request still in flight).
+    private func transmit(_ frame: Frame, forgettingEarlierFrames: Bool) throws(ClientError) {
         let bytes: [UInt8]
         do {
             bytes = try frame.encoded()
@@ -127,7 +137,7 @@ public final class Client {
             while !ready.hasPassed { try pump(until: ready) }
         }
         // Whatever arrived before this request cannot be its answer.
-        pending.removeAll()
+        if forgettingEarlierFrames { pending.removeAll() }
         try checkSignal()
         emitTrace(.sent, bytes, [.frame(DecodedFrame(frame: frame, offset: 0, wireLength: bytes.count))])
         do {
@@ -136,6 +146,110 @@ public final class Client {
             throw .transport(error)
         }
         lastExchange = .now
+    }
+
+    /// One read of ``read(_:window:)``: an object and, for a history object, the timestamp.
+    public struct ReadRequest: Sendable, Equatable {
+        /// The object read.
+        public let object: ObjectInfo
+        /// The timestamp sent with a history request (empty for ordinary objects).
+        public let payload: [UInt8]
+
+        /// A read of `object`, with `payload` for history objects.
+        public init(_ object: ObjectInfo, payload: [UInt8] = []) {
+            self.object = object
+            self.payload = payload
+        }
+    }
+
+    /// Reads every request with up to `window` of them in flight at once, and returns the
+    /// outcomes in the order asked.
+    ///
+    /// Answers are matched to requests by object id (and, for plant frames, address), as
+    /// for a single read; two requests for the same object are never in flight together,
+    /// since their answers could not be told apart. A request without a usable answer
+    /// within the timeout is sent again on its own, up to the retries, while the others go
+    /// on. With a window of 1 this is ``read(_:payload:)`` for each request in turn. Errors
+    /// of the link itself (and a signal) end the whole read.
+    public func read(_ requests: [ReadRequest], window: Int) throws(ClientError) -> [Result<Value, ClientError>] {
+        guard window > 1, requests.count > 1 else {
+            var results: [Result<Value, ClientError>] = []
+            for request in requests {
+                do {
+                    results.append(.success(try read(request.object, payload: request.payload)))
+                } catch {
+                    if case .malformedAnswer = error { results.append(.failure(error)); continue }
+                    if case .noAnswer = error { results.append(.failure(error)); continue }
+                    throw error
+                }
+            }
+            return results
+        }
+        struct Flight {
+            let index: Int
+            let frame: Frame
+            let deadline: Deadline
+        }
+        var results = [Result<Value, ClientError>?](repeating: nil, count: requests.count)
+        var attempts = [Int](repeating: 0, count: requests.count)
+        var problems = [String?](repeating: nil, count: requests.count)
+        var waiting = Array(requests.indices)
+        var inFlight: [Flight] = []
+        var done = 0
+        func settle(_ index: Int, _ result: Result<Value, ClientError>) {
+            results[index] = result
+            done += 1
+        }
+        // A request that got nothing usable goes again first, or fails after its last attempt.
+        func retryOrFail(_ index: Int) {
+            if attempts[index] <= options.retries {
+                waiting.insert(index, at: 0)
+                retriedRequests += 1
+            } else if let problem = problems[index] {
+                settle(index, .failure(.malformedAnswer(object: requests[index].object.name, reason: problem)))
+            } else {
+                settle(index, .failure(.noAnswer(object: requests[index].object.name, attempts: attempts[index], timeout: options.timeout)))
+            }
+        }
+        pending.removeAll()
+        while done < requests.count {
+            while inFlight.count < window,
+                  let next = waiting.firstIndex(where: { index in !inFlight.contains { $0.frame.objectID == requests[index].object.id } }) {
+                let index = waiting.remove(at: next)
+                let request = requests[index]
+                let command: Command = request.payload.isEmpty ? .read
+                    : (request.payload.count > Frame.maximumPayload(for: .write) ? .longWrite : .write)
+                let frame = Frame(command: command, objectID: request.object.id, payload: request.payload)
+                try transmit(frame, forgettingEarlierFrames: false)
+                attempts[index] += 1
+                inFlight.append(Flight(index: index, frame: frame, deadline: .after(seconds: options.timeout)))
+            }
+            for decoded in pending {
+                guard let slot = inFlight.firstIndex(where: { Self.answers(decoded.frame, $0.frame) }) else { continue }
+                let flight = inFlight.remove(at: slot)
+                lastExchange = .now
+                do {
+                    settle(flight.index, .success(try ValueCodec.decode(decoded.frame.payload, as: requests[flight.index].object.responseType)))
+                } catch {
+                    // A response cut short by another request still carries a valid CRC.
+                    problems[flight.index] = error.description
+                    retryOrFail(flight.index)
+                }
+            }
+            pending.removeAll()
+            for flight in inFlight where flight.deadline.hasPassed {
+                inFlight.removeAll { $0.index == flight.index }
+                retryOrFail(flight.index)
+            }
+            guard done < requests.count else { break }
+            // Room in the window and something to send: send it before waiting.
+            if inFlight.count < window && waiting.contains(where: { index in !inFlight.contains { $0.frame.objectID == requests[index].object.id } }) {
+                continue
+            }
+            try pump(until: inFlight.map(\.deadline).min() ?? .after(seconds: 0.1))
+        }
+        // Every request was settled exactly once: a late answer to an earlier attempt settles the retry.
+        return results.compactMap { $0 }
     }
 
     private func awaitAnswer(for request: Frame) throws(ClientError) -> Frame? {
