@@ -144,7 +144,9 @@ public final class Gateway: Sendable {
         return takeWork().work
     }
 
-    private func takeWork() -> (work: GatewayScheduler.Work?, heldUntil: Double?) {
+    /// The next job if one may start now, without waiting; and when to ask again if the
+    /// scheduler holds the link back for a moment.
+    func takeWork() -> (work: GatewayScheduler.Work?, heldUntil: Double?) {
         let now = Self.now
         return state.withLock { state in
             let work = state.scheduler.nextWork(at: now)

@@ -6,8 +6,11 @@ public typealias GatewayClientID = Int
 /// The scheduling of `rct serve`, without any I/O: which request goes upstream next, which
 /// clients get its answer, and what is answered from the cache.
 ///
-/// - **One exchange at a time.** ``nextWork(at:)`` hands out one piece of work; the next
-///   comes after ``complete(_:answer:at:)``.
+/// - **A window of exchanges.** ``nextWork(at:)`` hands out up to ``Configuration/window``
+///   reads at once (one by default), never two for the same object (their answers could not
+///   be told apart); more come as ``complete(_:answer:at:)`` ends them. A write goes out
+///   only when nothing else is under way, and nothing else goes out until it has ended
+///   (read back).
 /// - **Fair.** Each client gets an equal share of the link's time: the next request comes
 ///   from the client that has used the least so far (round-robin among equals), so a client
 ///   that floods, or asks for objects that never answer and so costs a timeout each time,
@@ -35,13 +38,18 @@ public struct GatewayScheduler: Sendable {
         /// Seconds the link is kept for a client just answered, if it has used less link time
         /// than the one that would be served instead.
         public var anticipation: Double
+        /// How many reads may be under way upstream at once.
+        public var window: Int
 
-        /// One second of freshness, 32 waiting requests per client, read-only, 3 ms anticipation.
-        public init(freshness: Double = 1, maximumPending: Int = 32, allowsWrites: Bool = false, anticipation: Double = 0.003) {
+        /// One second of freshness, 32 waiting requests per client, read-only, 3 ms
+        /// anticipation, one exchange at a time.
+        public init(freshness: Double = 1, maximumPending: Int = 32, allowsWrites: Bool = false, anticipation: Double = 0.003,
+                    window: Int = 1) {
             self.freshness = freshness
             self.maximumPending = maximumPending
             self.allowsWrites = allowsWrites
             self.anticipation = anticipation
+            self.window = max(1, window)
         }
     }
 
@@ -54,6 +62,19 @@ public struct GatewayScheduler: Sendable {
         case read(RequestKey)
         /// Carry out a verified write that `client` asked for.
         case write(WriteRule, Value, client: GatewayClientID)
+
+        /// Whether this is a write.
+        public var isWrite: Bool {
+            if case .write = self { true } else { false }
+        }
+
+        /// The object it concerns.
+        public var objectID: ObjectID {
+            switch self {
+            case let .read(key): key.objectID
+            case let .write(rule, _, _): rule.id
+            }
+        }
     }
 
     /// What happened to a frame a client sent.
@@ -103,9 +124,8 @@ public struct GatewayScheduler: Sendable {
     private var waiters: [RequestKey: [GatewayClientID]] = [:]
     private var cache: [RequestKey: Cached] = [:]
     private var lastServed: GatewayClientID?
-    private var inFlight: Work?
-    /// Who the exchange under way is charged to, and since when.
-    private var inFlightOwner: (client: GatewayClientID, since: Double)?
+    /// The exchanges under way, each with the client it is charged to and since when.
+    private var inFlight: [(work: Work, client: GatewayClientID, since: Double)] = []
     /// Seconds of link time each client has used, measured from ``virtualTime``.
     private var usage: [GatewayClientID: Double] = [:]
     /// The usage of the client served last: a client that starts asking again starts here,
@@ -129,7 +149,10 @@ public struct GatewayScheduler: Sendable {
     public var queuedCount: Int { queues.values.reduce(0) { $0 + $1.count } }
 
     /// Whether an exchange is under way.
-    public var isBusy: Bool { inFlight != nil }
+    public var isBusy: Bool { !inFlight.isEmpty }
+
+    /// How many exchanges are under way.
+    public var inFlightCount: Int { inFlight.count }
 
     /// Answers held in the cache (fresh or not yet pruned).
     public var cachedCount: Int { cache.count }
@@ -197,9 +220,11 @@ public struct GatewayScheduler: Sendable {
     }
 
     /// The next upstream job: the oldest request of the client that has used the least link
-    /// time, round-robin among equals; nil when nothing waits or an exchange is under way.
+    /// time, round-robin among equals; nil when nothing waits, the window is full, a write is
+    /// under way, or that request must wait (a write, or a read of an object under way,
+    /// waits for what is under way to end).
     public mutating func nextWork(at now: Double) -> Work? {
-        guard inFlight == nil, !ring.isEmpty else { return nil }
+        guard inFlight.count < configuration.window, !inFlight.contains(where: { $0.work.isWrite }), !ring.isEmpty else { return nil }
         let start = lastServed.flatMap { ring.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
         var chosen: GatewayClientID?
         for step in 0..<ring.count {
@@ -209,6 +234,11 @@ public struct GatewayScheduler: Sendable {
         }
         heldUntil = nil
         guard let client = chosen, var queue = queues[client] else { return nil }
+        if let head = queue.first, !inFlight.isEmpty {
+            // The fairest client's request waits rather than letting others overtake it.
+            if head.work.isWrite { return nil }
+            if let key = head.key, inFlight.contains(where: { $0.work.objectID == key.objectID }) { return nil }
+        }
         let cost = usage[client, default: 0]
         // Keep the link a moment for a thriftier client that was just answered and is about to ask again.
         let expected = answeredAt.compactMap { other, time -> Double? in
@@ -224,8 +254,7 @@ public struct GatewayScheduler: Sendable {
         queues[client] = queue
         lastServed = client
         virtualTime = max(virtualTime, usage[client, default: 0])
-        inFlight = entry.work
-        inFlightOwner = (client, now)
+        inFlight.append((entry.work, client, now))
         return entry.work
     }
 
@@ -239,12 +268,11 @@ public struct GatewayScheduler: Sendable {
     /// Ends the exchange under way: `answer` (nil when none came) goes to every client that
     /// waits for it, and into the cache.
     public mutating func complete(_ work: Work, answer: Frame?, at now: Double) -> [Delivery] {
-        if inFlight == work {
-            inFlight = nil
-            if let owner = inFlightOwner, usage[owner.client] != nil {
+        if let index = inFlight.firstIndex(where: { $0.work == work }) {
+            let owner = inFlight.remove(at: index)
+            if usage[owner.client] != nil {
                 usage[owner.client, default: 0] += max(0, now - owner.since)
             }
-            inFlightOwner = nil
         }
         pruneCache(at: now)
         guard case let .read(key) = work else {
@@ -265,8 +293,7 @@ public struct GatewayScheduler: Sendable {
         for client in ring { queues[client] = [] }
         waiters.removeAll()
         cache.removeAll()
-        inFlight = nil
-        inFlightOwner = nil
+        inFlight.removeAll()
         answeredAt.removeAll()
     }
 
@@ -283,7 +310,7 @@ public struct GatewayScheduler: Sendable {
     }
 
     private func isInFlight(_ key: RequestKey) -> Bool {
-        inFlight == .read(key)
+        inFlight.contains { $0.work == .read(key) }
     }
 
     private mutating func pruneCache(at now: Double) {

@@ -31,8 +31,9 @@ public struct UpstreamConfiguration: Sendable {
 }
 
 extension Gateway {
-    /// Owns the upstream link on the calling thread until ``stop()``: opens it,
-    /// carries out one job at a time, watches for traffic it did not cause, and reopens the
+    /// Owns the upstream link on the calling thread until ``stop()``: opens it, keeps the
+    /// scheduler's window of reads (or one write) under way, watches for traffic it did not
+    /// cause, and reopens the
     /// link with backoff when it is lost. Clients stay connected throughout. `opened` is
     /// called once, after the first attempt to open the link, whatever its outcome.
     public func runUpstream(_ upstream: UpstreamConfiguration, firstAttemptDone opened: () -> Void = {}) {
@@ -43,6 +44,7 @@ extension Gateway {
         var failures = 0
         var everOpened = false
         var firstAttempt = true
+        var window: [Flight] = []
         defer {
             client?.transport.close()
             setLink(up: false)
@@ -89,13 +91,23 @@ extension Gateway {
                 continue
             }
             do {
-                if let work = nextWork(waitingUpTo: 0.02) {
-                    try perform(work, on: link, watch: watch)
+                // Start whatever may start now: reads join the window, a write runs alone.
+                while let work = takeWork().work {
+                    try start(work, on: link, window: &window)
+                }
+                if window.isEmpty {
+                    if let work = nextWork(waitingUpTo: 0.02) {
+                        try start(work, on: link, window: &window)
+                    } else {
+                        // Nothing to do: read what the link carries, so traffic of others is seen.
+                        try link.listen(until: .after(seconds: 0.001)) { _ in }
+                    }
                 } else {
-                    // Nothing to do: read what the link carries, so traffic of others is seen.
-                    try link.listen(until: .after(seconds: 0.001)) { _ in }
+                    try collect(on: link, window: &window)
                 }
             } catch {
+                // What was under way is given up with the link (the scheduler drops it too).
+                window.removeAll()
                 switch error {
                 case .bootloader:
                     logger.critical("the inverter sends its bootloader signature (stuck after a failed update): nothing more is sent for \(Int(upstream.maximumBackoff)) s")
@@ -114,49 +126,88 @@ extension Gateway {
         }
     }
 
-    /// Carries out one job on the open link.
-    private func perform(_ work: GatewayScheduler.Work, on link: Client, watch: LinkWatch) throws(ClientError) {
+    /// One read under way upstream.
+    struct Flight {
+        let work: GatewayScheduler.Work
+        let request: Frame
+        /// The registry's object, when known: its answers are checked to hold a whole value.
+        let object: ObjectInfo?
+        var attempts: Int
+        var deadline: Deadline
+        let started: Deadline
+    }
+
+    /// Starts a job: a read is sent and joins the window; a write (which the scheduler hands
+    /// out only when nothing else is under way) is carried out to the end, read-back included.
+    private func start(_ work: GatewayScheduler.Work, on link: Client, window: inout [Flight]) throws(ClientError) {
         switch work {
-        case let .read(request):
-            let started = Deadline.now
-            let object = Registry.standard.object(id: request.objectID)
-            var answer: Frame?
-            // Objects the registry does not know may not exist on the device, which then stays
-            // silent: one attempt, so a client asking for them costs one timeout, not several.
-            for _ in 0...(object == nil ? 0 : link.options.retries) {
-                guard let candidate = try link.exchange(request) else { continue }
-                // An answer cut short by another request still has a valid CRC: only whole
-                // values of known objects are passed on.
-                if let object, (try? ValueCodec.decode(candidate.payload, as: object.responseType)) == nil {
-                    logger.debug("upstream answer for \(object.name) does not hold a whole \(object.responseType.rawValue); asking again")
-                    continue
-                }
-                answer = candidate
-                break
-            }
-            if answer != nil {
-                metrics.answers.increment()
-                metrics.answerTime.recordNanoseconds(Deadline.now.nanoseconds - started.nanoseconds)
-            } else {
-                metrics.timeouts.increment()
-            }
-            complete(work, answer: answer)
         case let .write(rule, value, id):
-            defer { complete(work, answer: nil) }
-            metrics.writes.increment()
-            let who = name(of: id)
-            let writer = ParameterWriter(client: link)
-            do {
-                for warning in try writer.crossCheck([rule.id: value]) {
-                    logger.warning("write from \(who): \(warning)")
-                }
-                let outcome = try writer.set(rule, to: value)
-                let change = "\(rule.name) = \(rule.describe(value)), was \(rule.describe(outcome.old))"
-                logger.notice("write from \(who): \(change): \(outcome.written ? "written and verified" : "already set, nothing sent")")
-            } catch {
-                if case let .client(clientError) = error, case .transport = clientError { throw clientError }
-                logger.error("write from \(who): \(rule.name) = \(rule.describe(value)): \(error.description)")
+            try write(rule, value, for: id, as: work, on: link)
+        case let .read(request):
+            try link.sendInWindow(request)
+            window.append(Flight(work: work, request: request, object: Registry.standard.object(id: request.objectID),
+                                 attempts: 1, deadline: .after(seconds: link.options.timeout), started: .now))
+        }
+    }
+
+    /// Takes the answers that came for the reads under way; sends again a read whose answer
+    /// did not come in time or does not hold a whole value, up to the retries (objects the
+    /// registry does not know get one attempt: they may not exist on the device, which then
+    /// stays silent); ends a read with no answer after its last attempt.
+    private func collect(on link: Client, window: inout [Flight]) throws(ClientError) {
+        let soonest = window.map(\.deadline).min() ?? .after(seconds: 0.02)
+        for frame in try link.receiveFrames(until: min(soonest, .after(seconds: 0.02))) {
+            guard let index = window.firstIndex(where: { Client.answers(frame, $0.request) }) else { continue }
+            let flight = window[index]
+            // An answer cut short by another request still has a valid CRC: only whole values
+            // of known objects are passed on.
+            if let object = flight.object, (try? ValueCodec.decode(frame.payload, as: object.responseType)) == nil {
+                logger.debug("upstream answer for \(object.name) does not hold a whole \(object.responseType.rawValue); asking again")
+                try retryOrEnd(index, on: link, window: &window)
+                continue
             }
+            window.remove(at: index)
+            link.exchangeEnded()
+            metrics.answers.increment()
+            metrics.answerTime.recordNanoseconds(Deadline.now.nanoseconds - flight.started.nanoseconds)
+            complete(flight.work, answer: frame)
+        }
+        while let index = window.firstIndex(where: { $0.deadline.hasPassed }) {
+            try retryOrEnd(index, on: link, window: &window)
+        }
+    }
+
+    private func retryOrEnd(_ index: Int, on link: Client, window: inout [Flight]) throws(ClientError) {
+        let flight = window[index]
+        guard flight.attempts <= (flight.object == nil ? 0 : link.options.retries) else {
+            window.remove(at: index)
+            metrics.timeouts.increment()
+            complete(flight.work, answer: nil)
+            return
+        }
+        try link.sendInWindow(flight.request)
+        window[index].attempts += 1
+        window[index].deadline = .after(seconds: link.options.timeout)
+    }
+
+    /// Carries out a write that `id` asked for on the open link: cross-checked, written once,
+    /// read back; then ends `work`.
+    private func write(_ rule: WriteRule, _ value: Value, for id: GatewayClientID, as work: GatewayScheduler.Work,
+                       on link: Client) throws(ClientError) {
+        defer { complete(work, answer: nil) }
+        metrics.writes.increment()
+        let who = name(of: id)
+        let writer = ParameterWriter(client: link)
+        do {
+            for warning in try writer.crossCheck([rule.id: value]) {
+                logger.warning("write from \(who): \(warning)")
+            }
+            let outcome = try writer.set(rule, to: value)
+            let change = "\(rule.name) = \(rule.describe(value)), was \(rule.describe(outcome.old))"
+            logger.notice("write from \(who): \(change): \(outcome.written ? "written and verified" : "already set, nothing sent")")
+        } catch {
+            if case let .client(clientError) = error, case .transport = clientError { throw clientError }
+            logger.error("write from \(who): \(rule.name) = \(rule.describe(value)): \(error.description)")
         }
     }
 

@@ -121,6 +121,24 @@ public final class Client {
         try transmit(frame, forgettingEarlierFrames: true)
     }
 
+    /// Sends one request of a window kept by the caller (a gateway's upstream side): frames
+    /// that arrived before it stay, since they may answer a request still in flight. Collect
+    /// the answers with ``receiveFrames(until:)``.
+    public func sendInWindow(_ frame: Frame) throws(ClientError) {
+        try transmit(frame, forgettingEarlierFrames: false)
+    }
+
+    /// The frames that arrived by `deadline`, returned as soon as some did (or a quiet line
+    /// closed one); empty when none came.
+    public func receiveFrames(until deadline: Deadline) throws(ClientError) -> [Frame] {
+        while pending.isEmpty && !deadline.hasPassed { try pump(until: deadline) }
+        defer { pending.removeAll() }
+        return pending.map(\.frame)
+    }
+
+    /// Notes that an exchange of a caller-kept window ended now, for the minimum gap.
+    public func exchangeEnded() { lastExchange = .now }
+
     /// Sends a frame after the minimum gap. Frames that arrived before it are dropped when
     /// `forgettingEarlierFrames` (they cannot answer it), kept for a windowed read (they may
     /// answer a request still in flight).

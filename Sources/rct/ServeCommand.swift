@@ -14,7 +14,8 @@ struct ServeCommand: ParsableCommand {
         rct serve is the one program connected to the inverter; Home Assistant, evcc, the \
         vendor app and rct itself connect to it instead, as if it were the inverter (TCP, \
         RCT protocol). Each client gets only the answers to its own requests; requests go \
-        upstream one at a time, round-robin across clients; a read answered within --fresh \
+        upstream fairly across clients, up to --window reads at once and writes alone; a read \
+        answered within --fresh \
         seconds is answered from that answer. The gateway is read-only unless --allow-writes: \
         then writes to the parameters of 'rct list --writable' are validated, cross-checked, \
         written once and read back, as by 'rct set'; every other write is refused and logged. \
@@ -44,6 +45,9 @@ struct ServeCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Seconds an upstream answer is reused for the same read (default 1; 0 turns the cache off).", valueName: "seconds"))
     var fresh: Double?
+
+    @Option(help: ArgumentHelp("Reads kept in flight to the inverter at once (default 8; 1 asks one at a time). Writes always go alone.", valueName: "n"))
+    var window: Int?
 
     @Option(name: .customLong("max-clients"), help: ArgumentHelp("Clients allowed at once; one more is refused (default 16).", valueName: "n"))
     var maximumClients: Int?
@@ -75,6 +79,7 @@ struct ServeCommand: ParsableCommand {
     func validate() throws {
         if let fresh, !(0...3600).contains(fresh) { throw ValidationError("--fresh must be 0 to 3600 seconds") }
         if let maximumClients, !(1...1024).contains(maximumClients) { throw ValidationError("--max-clients must be 1 to 1024") }
+        if let window, !(1...64).contains(window) { throw ValidationError("--window must be 1 to 64") }
         if let fastInterval, !(1...3600).contains(fastInterval) { throw ValidationError("--fast-interval must be 1 to 3600 seconds") }
         if let slowInterval, !((fastInterval ?? 1)...86400).contains(slowInterval) {
             throw ValidationError("--slow-interval must be from --fast-interval up to 86400 seconds")
@@ -114,6 +119,7 @@ struct ServeCommand: ParsableCommand {
         metrics = metrics ?? file.metrics
         fresh = fresh ?? file.fresh
         maximumClients = maximumClients ?? file.maximumClients
+        window = window ?? file.window
         mqtt = mqtt ?? file.mqtt
         mqttCA = mqttCA ?? file.mqttCA
         mqttPasswordFile = mqttPasswordFile ?? file.mqttPasswordFile
@@ -149,7 +155,8 @@ struct ServeCommand: ParsableCommand {
             makeTracePrinter: { trace ? { Session.printTrace($0) } : nil })
         let configuration = ServeConfiguration(
             listen: listenAt, metrics: metricsAt,
-            gateway: .init(scheduling: .init(freshness: fresh ?? 1, allowsWrites: allowWrites), maximumClients: maximumClients ?? 16),
+            gateway: .init(scheduling: .init(freshness: fresh ?? 1, allowsWrites: allowWrites, window: window ?? GetCommand.defaultWindow),
+                           maximumClients: maximumClients ?? 16),
             mqtt: bridge,
             intervals: .init(fast: fastInterval ?? 10, slow: slowInterval ?? 300))
         do throws(ServeError) {

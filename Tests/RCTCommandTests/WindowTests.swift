@@ -81,6 +81,21 @@ struct WindowTests {
         #expect(after.filter { $0.1 == ">" }.count == after.filter { $0.1 == "<" }.count)
     }
 
+    @Test("rct serve keeps up to --window reads in flight upstream for several clients; --window 1 one at a time",
+          arguments: [1, 4])
+    func serveWindow(size: Int) throws {
+        let simulator = try SimulatorProcess(["--realistic"])
+        defer { simulator.stop() }
+        let serve = try ServeProcess(upstream: ["--host", simulator.endpoint, "--trace"], ["--window", "\(size)", "--fresh", "0"])
+        let (host, port) = serve.hostAndPort
+        let report = try pollingClients(host, port, expected: try expectedValues(pollingObjects, from: simulator.endpoint),
+                                        clients: 6, mode: "check", duration: 3, timeout: 3)
+        #expect(report.wrong == 0 && report.lost == 0 && report.right > 0)
+        _ = serve.log(contains: "never printed", timeout: 0.5)
+        #expect(Self.mostInFlight(serve.process.stderr) == size)
+        #expect(serve.stop() == 0)
+    }
+
     @Test("Bad --window values exit 64", arguments: ["0", "65", "-1", "many"])
     func badWindow(value: String) throws {
         let result = try rct("--simulator", "get", "battery.soc", "--window", value)

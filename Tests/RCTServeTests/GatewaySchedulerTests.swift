@@ -323,3 +323,91 @@ struct GatewaySchedulerTests {
         }
     }
 }
+
+@Suite("Gateway scheduling with a window")
+struct GatewayWindowTests {
+    static func read(_ id: UInt32) -> Frame { Frame(command: .read, objectID: ObjectID(id)) }
+
+    @Test("Up to the window of reads at once; each one ended lets the next start", arguments: [2, 4, 8])
+    func window(size: Int) {
+        var scheduler = GatewayScheduler(configuration: .init(window: size))
+        for client in 1...3 { scheduler.connect(client) }
+        for id in 0..<UInt32(12) { _ = scheduler.receive(Self.read(id), from: Int(id % 3) + 1, at: 0) }
+        var started: [GatewayScheduler.Work] = []
+        while let work = scheduler.nextWork(at: 0) { started.append(work) }
+        #expect(started.count == size && scheduler.inFlightCount == size)
+        _ = scheduler.complete(started[0], answer: nil, at: 0.1)
+        #expect(scheduler.nextWork(at: 0.1) != nil)
+        #expect(scheduler.nextWork(at: 0.1) == nil)
+    }
+
+    @Test("Two reads of one object (history pages) are never under way together")
+    func sameObject() {
+        var scheduler = GatewayScheduler(configuration: .init(window: 8))
+        scheduler.connect(1)
+        scheduler.connect(2)
+        let page1 = Frame(command: .write, objectID: ObjectID(0x5293B668), payload: [0, 0, 0, 1])
+        let page2 = Frame(command: .write, objectID: ObjectID(0x5293B668), payload: [0, 0, 0, 2])
+        #expect(scheduler.receive(page1, from: 1, at: 0) == .queued)
+        #expect(scheduler.receive(page2, from: 2, at: 0) == .queued)
+        let first = scheduler.nextWork(at: 0)
+        #expect(first == .read(page1))
+        #expect(scheduler.nextWork(at: 0) == nil, "the second page waits")
+        _ = scheduler.complete(first!, answer: nil, at: 0.1)
+        #expect(scheduler.nextWork(at: 0.1) == .read(page2))
+    }
+
+    @Test("A write waits until nothing is under way, and nothing starts while it is")
+    func writeAlone() throws {
+        var scheduler = GatewayScheduler(configuration: .init(allowsWrites: true, window: 8))
+        scheduler.connect(1)
+        scheduler.connect(2)
+        _ = scheduler.receive(Self.read(1), from: 1, at: 0)
+        let started = scheduler.nextWork(at: 0)
+        let read = try #require(started)
+        let write = Frame(command: .write, objectID: WriteRules.socStrategyID, payload: [2])
+        #expect(scheduler.receive(write, from: 2, at: 0) == .queued)
+        _ = scheduler.receive(Self.read(2), from: 1, at: 0)
+        // Client 2 has used less link time: its write is next, so it waits for the read to end.
+        #expect(scheduler.nextWork(at: 0.01) == nil)
+        _ = scheduler.complete(read, answer: nil, at: 0.02)
+        let after = scheduler.nextWork(at: 0.02)
+        let next = try #require(after)
+        #expect(next.isWrite)
+        #expect(scheduler.nextWork(at: 0.02) == nil, "nothing beside the write")
+        _ = scheduler.complete(next, answer: nil, at: 0.5)
+        #expect(scheduler.nextWork(at: 0.5) == .read(Self.read(2)))
+    }
+
+    /// Random operations with a window: never more than the window under way, never a write
+    /// beside anything, never one object twice.
+    @Test("Random interleavings with a window keep its invariants", arguments: 0..<30)
+    func randomWindow(seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
+        var scheduler = GatewayScheduler(configuration: .init(freshness: 0.2, maximumPending: 6, allowsWrites: true, window: 4))
+        for client in 0..<4 { scheduler.connect(client) }
+        var underWay: [GatewayScheduler.Work] = []
+        var now = 0.0
+        for _ in 0..<400 {
+            now += Double(rng.next() % 50) / 1000
+            let client = Int(rng.next() % 4)
+            switch rng.next() % 5 {
+            case 0:
+                _ = scheduler.receive(Frame(command: .write, objectID: WriteRules.socStrategyID, payload: [UInt8(rng.next() % 6)]), from: client, at: now)
+            case 1, 2:
+                _ = scheduler.receive(Self.read(UInt32(rng.next() % 5)), from: client, at: now)
+            case 3:
+                if let work = scheduler.nextWork(at: now) { underWay.append(work) }
+            default:
+                if !underWay.isEmpty {
+                    let work = underWay.remove(at: Int(rng.next() % UInt64(underWay.count)))
+                    _ = scheduler.complete(work, answer: nil, at: now)
+                }
+            }
+            #expect(underWay.count <= 4)
+            #expect(!underWay.contains(where: \.isWrite) || underWay.count == 1)
+            #expect(Set(underWay.map(\.objectID)).count == underWay.count)
+            #expect(scheduler.inFlightCount == underWay.count)
+        }
+    }
+}
