@@ -54,3 +54,12 @@ public enum DecoderOutput: Sendable, Hashable {
     /// A diagnostic about the bytes around the frames.
     case event(DecoderEvent)
 }
+
+/// One result of ``FrameDecoder/nextSkimming()``: a frame as its place in the stream only,
+/// or a diagnostic. For counting, where copying each frame out would be wasted work.
+public enum SkimmedOutput: Sendable, Hashable {
+    /// A frame that checked out, at stream `offset`, `wireLength` bytes on the wire.
+    case frame(offset: Int, wireLength: Int)
+    /// Something noticed between or instead of frames.
+    case event(DecoderEvent)
+}

@@ -25,6 +25,8 @@ public struct FrameDecoder: Sendable {
     public let maximumLength: Int
 
     private var buffer: [UInt8] = []
+    /// The checksum table, held here so the hot loop does not go through the lazy global each frame.
+    private let crcTable = CRC16.table
     private var start = 0
     private var bufferOffset = 0
     private var pendingSkip: (offset: Int, count: Int)?
@@ -89,6 +91,33 @@ public struct FrameDecoder: Sendable {
 
     /// The next frame or diagnostic, or nil when more data is needed.
     public mutating func next() -> DecoderOutput? {
+        switch advance(materialising: true) {
+        case let .output(output)?: output
+        case let .span(offset, wireLength)?:
+            // Not produced when materialising; kept total rather than trapping.
+            .event(.skipped(offset: offset, count: wireLength))
+        case nil: nil
+        }
+    }
+
+    /// Like ``next()``, for callers that only count: a frame comes as where it stood and how
+    /// long it was, without its contents being copied out. Diagnostics are as from ``next()``.
+    public mutating func nextSkimming() -> SkimmedOutput? {
+        switch advance(materialising: false) {
+        case let .output(.frame(decoded))?: .frame(offset: decoded.offset, wireLength: decoded.wireLength)
+        case let .output(.event(event))?: .event(event)
+        case let .span(offset, wireLength)?: .frame(offset: offset, wireLength: wireLength)
+        case nil: nil
+        }
+    }
+
+    private enum Advanced {
+        case output(DecoderOutput)
+        case span(offset: Int, wireLength: Int)
+    }
+
+    @inline(__always)
+    private mutating func advance(materialising: Bool) -> Advanced? {
         while true {
             let end = buffer.count
             var found = start
@@ -103,43 +132,46 @@ public struct FrameDecoder: Sendable {
                 start = skipEnd
             }
             if found == end {
-                return flushPending(atEnd: true)
+                return flushPending(atEnd: true).map(Advanced.output)
             }
-            let step = CRC16.table.withUnsafeBufferPointer { table in
+            let step = crcTable.withUnsafeBufferPointer { table in
                 buffer.withUnsafeBufferPointer { raw in
-                    parse(raw, at: found, table: table)
+                    parse(raw, at: found, table: table, materialising: materialising)
                 }
             }
-            if case .needMore = step { return flushPending(atEnd: true) }
+            if case .needMore = step { return flushPending(atEnd: true).map(Advanced.output) }
             if case .noise = step {
                 noteSkipped(from: found, to: found + 1)
                 start = found + 1
                 continue
             }
-            if let pending = flushPending() { return pending }
+            if let pending = flushPending() { return .output(pending) }
             let offset = bufferOffset + found
             switch step {
             case .needMore, .noise:
                 continue
             case let .frame(frame, wireEnd, declared):
                 start = wireEnd
-                return .frame(DecodedFrame(frame: frame, offset: offset, wireLength: wireEnd - found, declaredLength: declared))
+                return .output(.frame(DecodedFrame(frame: frame, offset: offset, wireLength: wireEnd - found, declaredLength: declared)))
+            case let .frameSpan(wireEnd):
+                start = wireEnd
+                return .span(offset: offset, wireLength: wireEnd - found)
             case let .extensionFrame(wireEnd):
                 start = wireEnd
-                return .event(.extensionFrame(offset: offset))
+                return .output(.event(.extensionFrame(offset: offset)))
             case let .interrupted(at):
                 // A start byte hidden behind an escape in the dropped bytes may begin an intact frame.
                 start = nextStartByte(after: found, before: at)
-                return .event(.interrupted(offset: offset, count: start - found))
+                return .output(.event(.interrupted(offset: offset, count: start - found)))
             case .incomplete:
                 start = nextStartByte(after: found, before: end)
-                return .event(.incomplete(offset: offset, count: start - found))
+                return .output(.event(.incomplete(offset: offset, count: start - found)))
             case let .crcMismatch(wireEnd, command):
                 start = found + 1
-                return .event(.crcMismatch(offset: offset, wireLength: wireEnd - found, command: command))
+                return .output(.event(.crcMismatch(offset: offset, wireLength: wireEnd - found, command: command)))
             case let .oversize(declared):
                 start = found + 1
-                return .event(.oversize(offset: offset, declaredLength: declared))
+                return .output(.event(.oversize(offset: offset, declaredLength: declared)))
             }
         }
     }
@@ -150,6 +182,8 @@ public struct FrameDecoder: Sendable {
         case needMore
         case noise
         case frame(Frame, wireEnd: Int, declaredLength: Int?)
+        /// A frame that checked out, not copied out (when skimming).
+        case frameSpan(wireEnd: Int)
         case extensionFrame(wireEnd: Int)
         case interrupted(at: Int)
         case incomplete
@@ -182,7 +216,8 @@ public struct FrameDecoder: Sendable {
 
     private static let extensionCommand = 0x3C
 
-    private func parse(_ raw: UnsafeBufferPointer<UInt8>, at position: Int, table: UnsafeBufferPointer<UInt16>) -> Step {
+    private func parse(_ raw: UnsafeBufferPointer<UInt8>, at position: Int, table: UnsafeBufferPointer<UInt16>,
+                       materialising: Bool) -> Step {
         var reader = Unescaper(raw: raw, index: position + 1)
         let commandByte = reader.next()
         if commandByte == Unescaper.needMore { return finished ? .incomplete : .needMore }
@@ -229,7 +264,7 @@ public struct FrameDecoder: Sendable {
         if bodyEnd <= raw.count, let dataCRC = Self.checksumIfPlain(raw, from: bodyStart, to: bodyEnd, crc: crc, table: table) {
             let received = UInt16(raw[bodyEnd - 2]) << 8 | UInt16(raw[bodyEnd - 1])
             return check(command, data: UnsafeBufferPointer(rebasing: raw[bodyStart..<(bodyEnd - 2)]), crc: dataCRC,
-                         received: received, wireEnd: bodyEnd, in: raw, at: position, table: table)
+                         received: received, wireEnd: bodyEnd, in: raw, at: position, table: table, materialising: materialising)
         }
 
         // Slow path: escapes in the frame, or not all of it here yet. Unescape the data into
@@ -246,7 +281,8 @@ public struct FrameDecoder: Sendable {
             if low < 0 { return fallback(low) }
             let unescaped = UnsafeBufferPointer(data)
             return check(command, data: unescaped, crc: CRC16.update(crc, over: unescaped, table: table),
-                         received: UInt16(high) << 8 | UInt16(low), wireEnd: reader.index, in: raw, at: position, table: table)
+                         received: UInt16(high) << 8 | UInt16(low), wireEnd: reader.index, in: raw, at: position, table: table,
+                         materialising: materialising)
         }
     }
 
@@ -256,7 +292,7 @@ public struct FrameDecoder: Sendable {
     @inline(__always)
     private func check(_ command: Command, data: UnsafeBufferPointer<UInt8>, crc: UInt16, received: UInt16,
                        wireEnd: Int, in raw: UnsafeBufferPointer<UInt8>, at position: Int,
-                       table: UnsafeBufferPointer<UInt16>) -> Step {
+                       table: UnsafeBufferPointer<UInt16>, materialising: Bool = true) -> Step {
         var crc = crc
         if ((command.isLong ? 3 : 2) + data.count) & 1 == 1 {
             crc = CRC16.update(crc, with: 0, table: table)
@@ -265,6 +301,7 @@ public struct FrameDecoder: Sendable {
             return command.isLong ? recoverAfterMismatch(raw, at: position, from: wireEnd, command: command)
                 : .crcMismatch(wireEnd: wireEnd, command: command)
         }
+        guard materialising else { return .frameSpan(wireEnd: wireEnd) }
         return .frame(Self.frame(command, data: data), wireEnd: wireEnd, declaredLength: nil)
     }
 

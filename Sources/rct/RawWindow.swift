@@ -75,25 +75,43 @@ struct DumpWriter {
     }
 
     private mutating func drain(_ emit: (DumpLine) -> Void) {
+        guard formatsLines else { return count() }
         while let output = decoder.next() {
             var raw: [UInt8]?
             switch output {
             case let .frame(decoded):
                 frames += 1
-                raw = formatsLines ? window.slice(offset: decoded.offset, count: decoded.wireLength) : nil
+                raw = window.slice(offset: decoded.offset, count: decoded.wireLength)
             case let .event(event):
+                tally(event)
                 switch event {
                 case let .skipped(offset, count), let .interrupted(offset, count), let .incomplete(offset, count):
-                    skippedBytes += count
-                    raw = formatsLines && count <= 64 ? window.slice(offset: offset, count: count) : nil
-                case .crcMismatch: crcErrors += 1
-                case .bootloader: sawBootloader = true
-                case .oversize, .extensionFrame: break
+                    raw = count <= 64 ? window.slice(offset: offset, count: count) : nil
+                default: break
                 }
             }
-            if formatsLines { emit(FrameDump.describe(output, raw: raw)) }
+            emit(FrameDump.describe(output, raw: raw))
         }
-        if formatsLines { window.discard(before: decoder.streamLength - decoder.bufferedByteCount) }
+        window.discard(before: decoder.streamLength - decoder.bufferedByteCount)
+    }
+
+    /// Counts without formatting (the summary): frames are skimmed, not copied out.
+    private mutating func count() {
+        while let output = decoder.nextSkimming() {
+            switch output {
+            case .frame: frames += 1
+            case let .event(event): tally(event)
+            }
+        }
+    }
+
+    private mutating func tally(_ event: DecoderEvent) {
+        switch event {
+        case let .skipped(_, count), let .interrupted(_, count), let .incomplete(_, count): skippedBytes += count
+        case .crcMismatch: crcErrors += 1
+        case .bootloader: sawBootloader = true
+        case .oversize, .extensionFrame: break
+        }
     }
 
     /// The totals line.

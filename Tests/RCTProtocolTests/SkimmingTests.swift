@@ -1,0 +1,54 @@
+import RCTProtocol
+import Testing
+
+@Suite("Skimming: counting frames without copying them out")
+struct SkimmingTests {
+    /// What `next()` says of a stream, as skimming would say it.
+    static func expected(_ outputs: [DecoderOutput]) -> [SkimmedOutput] {
+        outputs.map { output in
+            switch output {
+            case let .frame(decoded): .frame(offset: decoded.offset, wireLength: decoded.wireLength)
+            case let .event(event): .event(event)
+            }
+        }
+    }
+
+    static func skimAll(_ chunks: [[UInt8]]) -> [SkimmedOutput] {
+        var decoder = FrameDecoder()
+        var out: [SkimmedOutput] = []
+        for chunk in chunks {
+            decoder.append(chunk)
+            while let item = decoder.nextSkimming() { out.append(item) }
+        }
+        decoder.finish()
+        while let item = decoder.nextSkimming() { out.append(item) }
+        return out
+    }
+
+    @Test("Random streams with noise, escapes and wrong LENs: skimming finds what next() finds, at every kind of split",
+          arguments: 0..<40)
+    func sameAsNext(seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        var stream: [UInt8] = []
+        for _ in 0..<30 {
+            let frame = WrongLengthTests.randomLongOrShort(using: &rng)
+            if frame.command.isLong, Bool.random(using: &rng) {
+                stream += try WrongLengthTests.wrongLength(frame, delta: [-16, 480, -3, 9][Int.random(in: 0..<4, using: &rng)])
+            } else {
+                stream += try frame.encoded()
+            }
+            stream += WrongLengthTests.randomGap(using: &rng)
+            if Int.random(in: 0..<5, using: &rng) == 0 {
+                // A frame whose checksum fails.
+                var broken = try frame.encoded()
+                broken[broken.count - 1] ^= 0x5A
+                stream += broken
+            }
+        }
+        let reference = Self.expected(decodeAll([stream]))
+        #expect(reference.contains { if case .frame = $0 { true } else { false } })
+        for chunks in [[stream], stream.map { [$0] }, randomSplit(stream, using: &rng, maximum: 97)] {
+            #expect(Self.skimAll(chunks) == reference, "seed \(seed)")
+        }
+    }
+}
