@@ -30,6 +30,8 @@ public final class Gateway: Sendable {
         let peer: GatewayPeer
         let name: String
         let requests: Prometheus.Counter
+        /// A part of the daemon itself (poller, MQTT): not counted against `--max-clients`.
+        let isInternal: Bool
     }
 
     private struct State {
@@ -61,14 +63,17 @@ public final class Gateway: Sendable {
 
     // MARK: - The clients' side
 
-    /// Admits a client reached through `peer`; nil when the maximum is reached (the caller closes it).
-    func register(_ peer: GatewayPeer, name: String, host: String) -> GatewayClientID? {
+    /// Admits a client reached through `peer`; nil when the maximum is reached (the caller
+    /// closes it) or the gateway is stopping. The daemon's own clients (`isInternal`) do not
+    /// count against the maximum, so a full house of TCP clients cannot stop the poller.
+    func register(_ peer: GatewayPeer, name: String, host: String, isInternal: Bool = false) -> GatewayClientID? {
         let counter = metrics.requests(from: host)
         let admitted: (GatewayClientID, Int)? = state.withLock { state in
-            guard !state.stopping, state.clients.count < configuration.maximumClients else { return nil }
+            let external = state.clients.values.filter { !$0.isInternal }.count
+            guard !state.stopping, isInternal || external < configuration.maximumClients else { return nil }
             let id = state.nextID
             state.nextID += 1
-            state.clients[id] = ClientState(peer: peer, name: name, requests: counter)
+            state.clients[id] = ClientState(peer: peer, name: name, requests: counter, isInternal: isInternal)
             state.scheduler.connect(id)
             return (id, state.clients.count)
         }

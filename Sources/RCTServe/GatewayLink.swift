@@ -42,7 +42,8 @@ public final class GatewayLink: Transport {
     /// Who this is, for the gateway's log and metrics.
     public let label: String
 
-    /// Registers with `gateway` as a client named `name`; fails when the gateway is full or stopping.
+    /// Registers with `gateway` as a client named `name` (not counted against `--max-clients`);
+    /// fails when the gateway is stopping.
     public init(gateway: Gateway, name: String) throws(TransportError) {
         self.gateway = gateway
         self.label = name
@@ -66,8 +67,8 @@ public final class GatewayLink: Transport {
                 inbox.state.withLock { $0.lost = true }
                 inbox.signal()
             })
-        guard let id = gateway.register(peer, name: name, host: "internal") else {
-            throw .unavailable("\(name): the gateway takes no more clients")
+        guard let id = gateway.register(peer, name: name, host: "internal", isInternal: true) else {
+            throw .unavailable("\(name): the gateway is stopping")
         }
         self.id = id
         if !gateway.isLinkUp { inbox.state.withLock { $0.lost = true } }

@@ -354,6 +354,19 @@ struct InverterMetricsTests {
     }
 }
 
+extension InverterMetricsTests {
+    @Test("The daemon's own poller does not count against --max-clients")
+    func pollerIsNotAClient() throws {
+        let simulator = try SimulatorProcess()
+        defer { simulator.stop() }
+        let serve = try ServeProcess(upstream: ["--host", simulator.endpoint], ["--metrics", "127.0.0.1:0", "--max-clients", "1"])
+        #expect(serve.log(contains: "client poller connected"))
+        let read = try rct("get", "battery.soc", "--host", serve.endpoint)
+        #expect(read.status == 0 && read.stdout.contains("55.0 %"), "\(read.stderr) \(serve.process.stderr)")
+        #expect(serve.stop() == 0)
+    }
+}
+
 @Suite("rct serve over MQTT with TLS")
 struct MQTTTLSTests {
     @Test("mqtts:// with --mqtt-ca: connects to a broker whose certificate that CA signed; without it, refuses and says why")
