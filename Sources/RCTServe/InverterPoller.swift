@@ -87,16 +87,17 @@ public final class InverterPoller: Sendable {
                 let slow = nextSlow.hasPassed
                 if fast { nextFast = .after(seconds: intervals.fast) }
                 if slow { nextSlow = .after(seconds: intervals.slow) }
-                for entry in catalogue.entries where (entry.interval == .fast && fast) || (entry.interval == .slow && slow) {
-                    guard !stopping.load(ordering: .relaxed) else { return }
-                    do throws(ClientError) {
-                        let value = try link.read(entry.object)
+                let due = catalogue.entries.filter { ($0.interval == .fast && fast) || ($0.interval == .slow && slow) }
+                // Read together through the gateway's window; one value missing is no outage.
+                let values = try link.read(due.map { Client.ReadRequest($0.object) }, window: Self.window)
+                guard !stopping.load(ordering: .relaxed) else { return }
+                let time = Gateway.now
+                for (entry, outcome) in zip(due, values) {
+                    switch outcome {
+                    case let .success(value):
                         announce(true)
-                        let time = Gateway.now
                         for listener in listeners { listener.read(entry, value, time) }
-                    } catch {
-                        if case .transport = error { throw error }
-                        // One value missing is no outage: the others are still read.
+                    case let .failure(error):
                         gateway.logger.debug("poll: \(entry.object.name): \(error.description)")
                     }
                 }
@@ -141,6 +142,9 @@ public final class InverterPoller: Sendable {
             usleepSeconds(min(0.1, deadline.remainingSeconds))
         }
     }
+
+    /// Reads of one poll kept in the gateway at once: as many as `rct get` keeps in flight.
+    static let window = 8
 
     /// Options for a client of the daemon's own on the gateway: the gateway retries upstream,
     /// so one attempt; the wait includes the gateway's queue; signals are the service's.
