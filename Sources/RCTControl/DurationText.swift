@@ -30,7 +30,8 @@ public enum DurationText {
 
     /// `1h 02m 03s`-style text for progress lines.
     public static func format(_ seconds: Double) -> String {
-        let whole = max(0, Int(seconds.rounded()))
+        // Bounded like a Deadline (about 31 years), so any Double can be written.
+        let whole = seconds.isNaN ? 0 : Int(min(max(0, seconds), 1e9).rounded())
         let hours = whole / 3600, minutes = whole % 3600 / 60, rest = whole % 60
         if hours > 0 { return "\(hours)h\(minutes < 10 ? "0" : "")\(minutes)m" }
         if minutes > 0 { return "\(minutes)m\(rest < 10 ? "0" : "")\(rest)s" }

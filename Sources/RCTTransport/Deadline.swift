@@ -19,9 +19,11 @@ public struct Deadline: Sendable, Comparable {
         now.adding(seconds: seconds)
     }
 
-    /// This deadline moved by `seconds`.
+    /// This deadline moved by `seconds`. Any Double is taken: a move beyond about 31 years
+    /// (a user's `--duration 1e300`, infinity) is cut to that, and NaN moves nothing.
     public func adding(seconds: Double) -> Deadline {
-        Deadline(nanoseconds: nanoseconds + Int64((seconds * 1e9).rounded()))
+        let bounded = seconds.isNaN ? 0 : min(max(seconds, -1e9), 1e9)
+        return Deadline(nanoseconds: nanoseconds + Int64((bounded * 1e9).rounded()))
     }
 
     /// Seconds left until the deadline, never negative.

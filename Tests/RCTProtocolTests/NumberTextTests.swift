@@ -19,6 +19,18 @@ struct NumberTextTests {
         #expect(NumberText.percent(fraction) == text)
     }
 
+    @Test("Any float the wire can carry is written, never trapped on: huge, tiny, infinite, NaN", arguments: [
+        Double(Float.greatestFiniteMagnitude), -Double(Float.greatestFiniteMagnitude), 1e20, -9.3e18, 9.0e15, 1e16,
+        Double(Float.leastNonzeroMagnitude), Double(Float.infinity), -Double(Float.infinity), Double(Float.nan),
+    ])
+    func extremes(value: Double) {
+        let text = NumberText.format(value)
+        #expect(!text.isEmpty)
+        #expect(!NumberText.percent(value).isEmpty)
+        #expect(!WriteRule.format(value, decimals: 3).isEmpty)
+        if value.isFinite && abs(value) >= 1e16 { #expect(Double(text) == value, "\(text)") }
+    }
+
     @Test("Every object listed as a fraction exists, and the list covers every float with a % unit")
     func fractions() {
         let fractions = Registry.standard.objects.filter(\.isFraction).map(\.name)

@@ -1,0 +1,25 @@
+import Foundation
+import RCTProtocol
+import RCTTestSupport
+import Testing
+
+@Suite("Values at the edges of what the wire can carry")
+struct ExtremeValueTests {
+    @Test("decode writes the largest, smallest, infinite and NaN floats as text and JSON, and exits 0")
+    func extremeFloats() throws {
+        let objects: [UInt32] = [0x959930BF, 0x65EED11B, 0x400F015B]  // a fraction, volts, watts
+        var bytes: [UInt8] = []
+        for (index, float) in [Float.greatestFiniteMagnitude, -Float.greatestFiniteMagnitude, 1e20, .infinity, .nan,
+                               Float.leastNonzeroMagnitude].enumerated() {
+            let frame = Frame(command: .response, objectID: ObjectID(objects[index % objects.count]),
+                              payload: try ValueCodec.encode(.float(float), as: .float))
+            bytes += try frame.encoded()
+        }
+        let hex = bytes.map { String(format: "%02X", $0) }.joined(separator: " ")
+        for format in [[], ["--json"]] {
+            let result = try rct(arguments: ["decode", "--hex"] + format, input: Data(hex.utf8))
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.split(separator: "\n").count == 6, "\(result.stdout)")
+        }
+    }
+}
