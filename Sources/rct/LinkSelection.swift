@@ -103,17 +103,14 @@ struct ConfigFile {
 
     /// The file's settings; nil when there is no file. A malformed line is bad input.
     static func load(from path: String) throws -> ConfigFile? {
-        guard let file = fopen(path, "r") else { return nil }
-        defer { fclose(file) }
-        var text: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while text.count < 65536 {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count <= 0 { break }
-            text += buffer[..<count]
+        let text: String
+        switch TextFile.read(path) {
+        case let .success(read): text = read
+        case .failure(.unreadable): return nil
+        case let .failure(problem): throw Failure(TextFile.message(problem, "config", path), status: .badInput)
         }
         var config = ConfigFile()
-        for (number, rawLine) in String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
             let trimmed = line.trimmingCharacters(in: " \t\r")
             if trimmed.isEmpty { continue }

@@ -51,19 +51,9 @@ enum ServeConfigFile {
     }
 
     private static func read(_ path: String, what: String) throws -> String {
-        guard let file = fopen(path, "r") else { throw Failure("\(what): cannot read \(path)", status: .badInput) }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count <= 0 { break }
-            bytes += buffer[..<count]
-            guard bytes.count <= maximumSize else { throw Failure("\(what): \(path) is larger than 64 KiB", status: .badInput) }
+        switch TextFile.read(path, limit: maximumSize) {
+        case let .success(text): return text
+        case let .failure(problem): throw Failure(TextFile.message(problem, what, path), status: .badInput)
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw Failure("\(what): \(path) is not UTF-8 text", status: .badInput)
-        }
-        return text
     }
 }
