@@ -225,7 +225,6 @@ public struct WriteValidationError: Error, Sendable, Equatable, CustomStringConv
 extension String {
     /// The text without leading and trailing spaces, tabs and newlines.
     func trimmingSpaces() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-        return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
+        trimmingCharacters(in: " \t\n\r")
     }
 }

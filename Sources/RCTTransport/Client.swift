@@ -65,8 +65,7 @@ public final class Client {
     /// `payload` is sent with history objects (a timestamp); those requests go out as
     /// WRITE, as the device expects, but change nothing and are retried like reads.
     public func read(_ object: ObjectInfo, payload: [UInt8] = []) throws(ClientError) -> Value {
-        let command: Command = payload.isEmpty ? .read : (payload.count > Frame.maximumPayload(for: .write) ? .longWrite : .write)
-        let request = Frame(command: command, objectID: object.id, payload: payload)
+        let request = Self.readRequest(object, payload: payload)
         var lastProblem: String?
         let attempts = options.retries + 1
         for attempt in 0..<attempts {
@@ -229,15 +228,16 @@ public final class Client {
                 settle(index, .failure(.noAnswer(object: requests[index].object.name, attempts: attempts[index], timeout: options.timeout)))
             }
         }
+        // The next waiting request that may go now: room in the window, and its object not under way.
+        func nextToSend() -> Int? {
+            guard inFlight.count < window else { return nil }
+            return waiting.firstIndex { index in !inFlight.contains { $0.frame.objectID == requests[index].object.id } }
+        }
         pending.removeAll()
         while done < requests.count {
-            while inFlight.count < window,
-                  let next = waiting.firstIndex(where: { index in !inFlight.contains { $0.frame.objectID == requests[index].object.id } }) {
+            while let next = nextToSend() {
                 let index = waiting.remove(at: next)
-                let request = requests[index]
-                let command: Command = request.payload.isEmpty ? .read
-                    : (request.payload.count > Frame.maximumPayload(for: .write) ? .longWrite : .write)
-                let frame = Frame(command: command, objectID: request.object.id, payload: request.payload)
+                let frame = Self.readRequest(requests[index].object, payload: requests[index].payload)
                 try transmit(frame, forgettingEarlierFrames: false)
                 attempts[index] += 1
                 inFlight.append(Flight(index: index, frame: frame, deadline: .after(seconds: options.timeout)))
@@ -261,13 +261,18 @@ public final class Client {
             }
             guard done < requests.count else { break }
             // Room in the window and something to send: send it before waiting.
-            if inFlight.count < window && waiting.contains(where: { index in !inFlight.contains { $0.frame.objectID == requests[index].object.id } }) {
-                continue
-            }
+            if nextToSend() != nil { continue }
             try pump(until: inFlight.map(\.deadline).min() ?? .after(seconds: 0.1))
         }
         // Every request was settled exactly once: a late answer to an earlier attempt settles the retry.
         return results.compactMap { $0 }
+    }
+
+    /// The request that reads `object`: a READ, or for a history object (with a timestamp
+    /// `payload`) a WRITE, as the device expects; LONG_WRITE when the payload needs it.
+    private static func readRequest(_ object: ObjectInfo, payload: [UInt8]) -> Frame {
+        let command: Command = payload.isEmpty ? .read : (payload.count > Frame.maximumPayload(for: .write) ? .longWrite : .write)
+        return Frame(command: command, objectID: object.id, payload: payload)
     }
 
     private func awaitAnswer(for request: Frame) throws(ClientError) -> Frame? {
