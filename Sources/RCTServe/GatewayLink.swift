@@ -134,3 +134,13 @@ public final class GatewayLink: Transport {
         .disconnected("\(label): the gateway has no link to the inverter")
     }
 }
+
+extension Gateway {
+    /// A client of the daemon's own on this gateway, named `name` in the log: one attempt per
+    /// request (the gateway retries upstream), `timeout` covering the gateway's queue as well
+    /// as the inverter, and signals left to the service.
+    func ownClient(named name: String, timeout: Double) throws(TransportError) -> Client {
+        Client(transport: try GatewayLink(gateway: self, name: name),
+               options: Client.Options(timeout: timeout, retries: 0, stopsOnSignal: false))
+    }
+}

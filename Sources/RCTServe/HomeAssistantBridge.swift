@@ -332,8 +332,7 @@ public final class HomeAssistantBridge: Sendable {
     private func ensure(_ client: inout Client?, name: String = "mqtt commands") throws(ControlError) -> Client {
         if let client { return client }
         do {
-            let made = Client(transport: try GatewayLink(gateway: gateway, name: name),
-                              options: InverterPoller.options(timeout: timeout))
+            let made = try gateway.ownClient(named: name, timeout: timeout)
             client = made
             return made
         } catch {
@@ -423,8 +422,7 @@ public final class HomeAssistantBridge: Sendable {
     private func reconnect() throws -> Client {
         let deadline = Deadline.after(seconds: 60)
         while !gateway.isLinkUp && !deadline.hasPassed && !state.withLock({ $0.stopping }) { usleepSeconds(0.1) }
-        return Client(transport: try GatewayLink(gateway: gateway, name: "mqtt action"),
-                      options: InverterPoller.options(timeout: timeout))
+        return try gateway.ownClient(named: "mqtt action", timeout: timeout)
     }
 
     private func report(_ event: ScenarioEvent, of command: String) {

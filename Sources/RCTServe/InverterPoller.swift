@@ -119,7 +119,7 @@ public final class InverterPoller: Sendable {
 
     private func makeClient() throws(ClientError) -> Client {
         do {
-            return Client(transport: try GatewayLink(gateway: gateway, name: "poller"), options: Self.options(timeout: timeout))
+            return try gateway.ownClient(named: "poller", timeout: timeout)
         } catch {
             throw .transport(error)
         }
@@ -145,10 +145,4 @@ public final class InverterPoller: Sendable {
 
     /// Reads of one poll kept in the gateway at once: as many as `rct get` keeps in flight.
     static let window = 8
-
-    /// Options for a client of the daemon's own on the gateway: the gateway retries upstream,
-    /// so one attempt; the wait includes the gateway's queue; signals are the service's.
-    static func options(timeout: Double) -> Client.Options {
-        Client.Options(timeout: timeout, retries: 0, stopsOnSignal: false)
-    }
 }
