@@ -110,24 +110,20 @@ struct ConfigFile {
         case let .failure(problem): throw Failure(TextFile.message(problem, "config", path), status: .badInput)
         }
         var config = ConfigFile()
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
-            let trimmed = line.trimmingCharacters(in: " \t\r")
-            if trimmed.isEmpty { continue }
-            let parts = trimmed.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t") }
-            let bad = Failure("\(path) line \(number + 1): expected 'key = value' with key device, host, port, baud or parity", status: .badInput)
-            guard parts.count == 2, !parts[1].isEmpty else { throw bad }
-            switch parts[0] {
-            case "device": config.device = parts[1]
-            case "host": config.host = parts[1]
+        for setting in TextFile.settings(in: text) {
+            let bad = Failure("\(path) line \(setting.line): expected 'key = value' with key device, host, port, baud or parity", status: .badInput)
+            guard setting.isWellFormed else { throw bad }
+            switch setting.name {
+            case "device": config.device = setting.value
+            case "host": config.host = setting.value
             case "port":
-                guard let port = UInt16(parts[1]), port > 0 else { throw bad }
+                guard let port = UInt16(setting.value), port > 0 else { throw bad }
                 config.port = port
             case "baud":
-                guard let baud = Int(parts[1]) else { throw bad }
+                guard let baud = Int(setting.value) else { throw bad }
                 config.baud = baud
             case "parity":
-                guard let parity = SerialSettings.Parity(rawValue: parts[1]) else { throw bad }
+                guard let parity = SerialSettings.Parity(rawValue: setting.value) else { throw bad }
                 config.parity = parity
             default: throw bad
             }

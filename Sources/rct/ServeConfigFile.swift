@@ -16,20 +16,17 @@ enum ServeConfigFile {
     static func arguments(_ path: String) throws -> [String] {
         let text = try read(path, what: "--config")
         var arguments: [String] = []
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].trimmingCharacters(in: " \t\r")
-            if line.isEmpty { continue }
-            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t") }
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !parts[0].hasPrefix("-") else {
-                throw Failure("\(path) line \(number + 1): expected 'name = value', such as 'host = 192.168.1.50'", status: .badInput)
+        for setting in TextFile.settings(in: text) {
+            guard setting.isWellFormed, !setting.name.hasPrefix("-") else {
+                throw Failure("\(path) line \(setting.line): expected 'name = value', such as 'host = 192.168.1.50'", status: .badInput)
             }
-            if parts[0] == "config" {
-                throw Failure("\(path) line \(number + 1): a config file cannot name another one", status: .badInput)
+            if setting.name == "config" {
+                throw Failure("\(path) line \(setting.line): a config file cannot name another one", status: .badInput)
             }
-            switch parts[1].lowercased() {
-            case "true", "yes", "on": arguments.append("--" + parts[0])
+            switch setting.value.lowercased() {
+            case "true", "yes", "on": arguments.append("--" + setting.name)
             case "false", "no", "off": continue
-            default: arguments += ["--" + parts[0], parts[1]]
+            default: arguments += ["--" + setting.name, setting.value]
             }
         }
         return arguments

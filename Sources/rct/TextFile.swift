@@ -30,6 +30,31 @@ enum TextFile {
         return .success(text)
     }
 
+    /// One line of a config file: `name = value`, spaces around either allowed.
+    struct Setting {
+        /// The line's number, from 1.
+        let line: Int
+        /// What stands before the first `=`; empty when there is none.
+        let name: String
+        /// What stands after it; empty when there is none.
+        let value: String
+
+        /// Whether the line has both a name and a value.
+        var isWellFormed: Bool { !name.isEmpty && !value.isEmpty }
+    }
+
+    /// The settings of a config file's `text`: every line but blank ones, with `#` starting a
+    /// comment. A line that is not `name = value` comes too, not well formed, so the caller can
+    /// name it in its message.
+    static func settings(in text: String) -> [Setting] {
+        text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { index, rawLine in
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].trimmingCharacters(in: " \t\r")
+            if line.isEmpty { return nil }
+            let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: " \t") }
+            return Setting(line: index + 1, name: parts.count == 2 ? parts[0] : "", value: parts.count == 2 ? parts[1] : "")
+        }
+    }
+
     /// The problem in words, for `what` (an option or a file's role) and `path`.
     static func message(_ problem: Problem, _ what: String, _ path: String) -> String {
         switch problem {
