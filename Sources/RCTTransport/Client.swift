@@ -83,14 +83,6 @@ public final class Client {
         throw .noAnswer(object: object.name, attempts: attempts, timeout: options.timeout)
     }
 
-    /// Sends `request` as it is, once, and returns the device's answer frame, or nil when
-    /// none came within the timeout. For requests built elsewhere, such as a gateway's,
-    /// whose caller decides about retries.
-    public func exchange(_ request: Frame) throws(ClientError) -> Frame? {
-        try send(request)
-        return try awaitAnswer(for: request)
-    }
-
     /// Sends one WRITE of `value` to `object`. Never retried and not acknowledged by current
     /// firmware: confirm it by reading back.
     public func write(_ value: Value, to object: ObjectInfo) throws(ClientError) {
