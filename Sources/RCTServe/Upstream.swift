@@ -33,9 +33,9 @@ public struct UpstreamConfiguration: Sendable {
 extension Gateway {
     /// Owns the upstream link on the calling thread until ``stop()``: opens it, keeps the
     /// scheduler's window of reads (or one write) under way, watches for traffic it did not
-    /// cause, and reopens the
-    /// link with backoff when it is lost. Clients stay connected throughout. `opened` is
-    /// called once, after the first attempt to open the link, whatever its outcome.
+    /// cause, and reopens the link with backoff when it is lost. Clients stay connected
+    /// throughout. `opened` is called once, after the first attempt to open the link,
+    /// whatever its outcome.
     public func runUpstream(_ upstream: UpstreamConfiguration, firstAttemptDone opened: () -> Void = {}) {
         let watch = LinkWatch(gateway: self)
         let printer = upstream.makeTracePrinter()
