@@ -50,7 +50,6 @@ public final class HomeAssistantBridge: Sendable {
     }
 
     private struct State {
-        var topics: BridgeTopics?
         var discovery: Discovery?
         var connection: MQTTConnection?
         var threads: [WorkerThread] = []
@@ -108,8 +107,7 @@ public final class HomeAssistantBridge: Sendable {
             connected: { [self] in enqueue(.republish) },
             received: { [self] topic, payload in received(topic, payload) })
         let started: Bool = state.withLock { state in
-            guard state.topics == nil, !state.stopping else { return false }
-            state.topics = topics
+            guard state.discovery == nil, !state.stopping else { return false }
             state.discovery = Discovery(topics: topics, identity: identity, allowsWrites: configuration.allowsWrites,
                                         expireAfter: expireAfter)
             state.connection = connection
@@ -185,7 +183,7 @@ public final class HomeAssistantBridge: Sendable {
     private func setAvailable(_ up: Bool) {
         state.withLock { state in
             state.available = up
-            guard let connection = state.connection, let topics = state.topics else { return }
+            guard let connection = state.connection, let topics = state.discovery?.topics else { return }
             connection.publish(topics.availability, up ? "online" : "offline", retain: true)
         }
     }
@@ -204,7 +202,7 @@ public final class HomeAssistantBridge: Sendable {
     }
 
     private func report(_ result: CommandResult) {
-        guard let (connection, topics) = state.withLock({ state in state.connection.flatMap { c in state.topics.map { (c, $0) } } }) else { return }
+        guard let (connection, topics) = state.withLock({ state in state.connection.flatMap { c in state.discovery.map { (c, $0.topics) } } }) else { return }
         connection.publish(topics.result, result.json, retain: false)
         switch result.outcome {
         case "refused", "failed": logger.warning("MQTT command \(result.command): \(result.outcome): \(result.reason ?? "")")
@@ -216,7 +214,7 @@ public final class HomeAssistantBridge: Sendable {
     // MARK: - Commands
 
     private func received(_ topic: String, _ payload: [UInt8]) {
-        guard let topics = state.withLock({ $0.topics }) else { return }
+        guard let topics = state.withLock({ $0.discovery?.topics }) else { return }
         if topic == topics.homeAssistantStatus {
             if payload == Array("online".utf8) { enqueue(.republish) }
             return
@@ -252,7 +250,7 @@ public final class HomeAssistantBridge: Sendable {
             case .republish:
                 republish()
             case let .command(topic, payload):
-                guard let topics = state.withLock({ $0.topics }) else { continue }
+                guard let topics = state.withLock({ $0.discovery?.topics }) else { continue }
                 if state.withLock({ $0.stopping }) {
                     report(CommandResult(command: Self.commandName(topic, topics), payload: CommandResult.echo(payload),
                                          outcome: "refused", reason: "rct serve is stopping"))
