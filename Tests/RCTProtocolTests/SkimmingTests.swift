@@ -14,15 +14,7 @@ struct SkimmingTests {
     }
 
     static func skimAll(_ chunks: [[UInt8]]) -> [SkimmedOutput] {
-        var decoder = FrameDecoder()
-        var out: [SkimmedOutput] = []
-        for chunk in chunks {
-            decoder.append(chunk)
-            while let item = decoder.nextSkimming() { out.append(item) }
-        }
-        decoder.finish()
-        while let item = decoder.nextSkimming() { out.append(item) }
-        return out
+        drain(chunks) { $0.nextSkimming() }
     }
 
     @Test("Random streams with noise, escapes and wrong LENs: skimming finds what next() finds, at every kind of split",

@@ -6,14 +6,21 @@ typealias SplitMix64 = SeededGenerator
 
 /// Feeds `chunks` to a fresh decoder, ends the stream and returns everything it produced.
 func decodeAll(_ chunks: [[UInt8]], maximumLength: Int = FrameDecoder.defaultMaximumLength) -> [DecoderOutput] {
+    drain(chunks, maximumLength: maximumLength) { $0.next() }
+}
+
+/// Feeds `chunks` to a fresh decoder, taking what `take` gets from it after each chunk and
+/// after the end of the stream.
+func drain<Output>(_ chunks: [[UInt8]], maximumLength: Int = FrameDecoder.defaultMaximumLength,
+                   _ take: (inout FrameDecoder) -> Output?) -> [Output] {
     var decoder = FrameDecoder(maximumLength: maximumLength)
-    var out: [DecoderOutput] = []
+    var out: [Output] = []
     for chunk in chunks {
         decoder.append(chunk)
-        while let item = decoder.next() { out.append(item) }
+        while let item = take(&decoder) { out.append(item) }
     }
     decoder.finish()
-    while let item = decoder.next() { out.append(item) }
+    while let item = take(&decoder) { out.append(item) }
     return out
 }
 
