@@ -55,11 +55,11 @@ public enum DecoderOutput: Sendable, Hashable {
     case event(DecoderEvent)
 }
 
-/// One result of ``FrameDecoder/nextSkimming()``: a frame as its place in the stream only,
-/// or a diagnostic. For counting, where copying each frame out would be wasted work.
+/// One result of ``FrameDecoder/nextSkimming()``: a run of frames as their number only, or a
+/// diagnostic. For counting, where handing out each frame would be wasted work.
 public enum SkimmedOutput: Sendable, Hashable {
-    /// A frame that checked out, at stream `offset`, `wireLength` bytes on the wire.
-    case frame(offset: Int, wireLength: Int)
+    /// Consecutive frames that checked out, `count` of them (at least one).
+    case frames(count: Int)
     /// Something noticed between or instead of frames.
     case event(DecoderEvent)
 }

@@ -100,15 +100,44 @@ public struct FrameDecoder: Sendable {
         }
     }
 
-    /// Like ``next()``, for callers that only count: a frame comes as where it stood and how
-    /// long it was, without its contents being copied out. Diagnostics are as from ``next()``.
+    /// Like ``next()``, for callers that only count: frames come as the length of a run of
+    /// consecutive frames, without being handed out one by one. Diagnostics are as from
+    /// ``next()``, in the same order relative to the frames; where a run is cut (at a
+    /// diagnostic, or where more data is needed) depends on the chunks fed.
     public mutating func nextSkimming() -> SkimmedOutput? {
-        switch advance(materialising: false) {
-        case let .output(.frame(decoded))?: .frame(offset: decoded.offset, wireLength: decoded.wireLength)
-        case let .output(.event(event))?: .event(event)
-        case let .span(offset, wireLength)?: .frame(offset: offset, wireLength: wireLength)
-        case nil: nil
+        if pendingSkip == nil, pendingBootloader == nil {
+            let count = skimRun()
+            if count > 0 { return .frames(count: count) }
         }
+        switch advance(materialising: false) {
+        case .output(.frame)?, .span?: return .frames(count: 1)
+        case let .output(.event(event))?: return .event(event)
+        case nil: return nil
+        }
+    }
+
+    /// Steps over the frames that follow one another from `start` and check out, in one tight
+    /// loop; stops at anything else (noise, a diagnostic, a frame not complete yet), which
+    /// ``advance(materialising:)`` then deals with. A lone 0x00 right before a start byte is
+    /// stepped over, as ``noteSkipped(from:to:)`` would leave it unreported.
+    private mutating func skimRun() -> Int {
+        var count = 0
+        var position = start
+        crcTable.withUnsafeBufferPointer { table in
+            buffer.withUnsafeBufferPointer { raw in
+                while position < raw.count {
+                    var frameStart = position
+                    if raw[frameStart] == 0, frameStart + 1 < raw.count { frameStart += 1 }
+                    guard raw[frameStart] == FrameByte.start,
+                          case let .frameSpan(wireEnd) = parse(raw, at: frameStart, table: table, materialising: false)
+                    else { break }
+                    count += 1
+                    position = wireEnd
+                }
+            }
+        }
+        start = position
+        return count
     }
 
     private enum Advanced {
@@ -216,8 +245,18 @@ public struct FrameDecoder: Sendable {
 
     private static let extensionCommand = 0x3C
 
+    /// The frame, or what stands instead of one, at raw index `position` (a start byte).
+    @inline(__always)
     private func parse(_ raw: UnsafeBufferPointer<UInt8>, at position: Int, table: UnsafeBufferPointer<UInt16>,
                        materialising: Bool) -> Step {
+        parsePlain(raw, at: position, table: table, materialising: materialising)
+            ?? parseByteByByte(raw, at: position, table: table, materialising: materialising)
+    }
+
+    /// The general path of ``parse(_:at:table:materialising:)``: reads the frame through its
+    /// escapes, and deals with frames not complete yet, cut short, or with a wrong LEN.
+    private func parseByteByByte(_ raw: UnsafeBufferPointer<UInt8>, at position: Int, table: UnsafeBufferPointer<UInt16>,
+                                 materialising: Bool) -> Step {
         var reader = Unescaper(raw: raw, index: position + 1)
         let commandByte = reader.next()
         if commandByte == Unescaper.needMore { return finished ? .incomplete : .needMore }
@@ -231,22 +270,10 @@ public struct FrameDecoder: Sendable {
         }
         var crc = CRC16.update(0xFFFF, with: UInt8(commandByte), table: table)
 
-        // What to do when the frame as declared cannot be read to its end: the bytes run
-        // out, or a start byte comes first (a long frame's LEN may be too large).
-        func fallback(_ outcome: Int) -> Step {
-            if outcome == Unescaper.needMore {
-                if finished { return recoverLong(raw, at: position, before: raw.count, command: command, searchingNoise: true) ?? .incomplete }
-                if quiet { return recoverLong(raw, at: position, before: raw.count, command: command, searchingNoise: false) ?? .needMore }
-                return .needMore
-            }
-            return recoverLong(raw, at: position, before: reader.index, command: command, searchingNoise: true)
-                ?? .interrupted(at: reader.index)
-        }
-
         var length = 0
         for _ in 0..<(command.isLong ? 2 : 1) {
             let byte = reader.next()
-            if byte < 0 { return fallback(byte) }
+            if byte < 0 { return fallback(byte, stoppedAt: reader.index, raw, at: position, command: command) }
             crc = CRC16.update(crc, with: UInt8(byte), table: table)
             length = length << 8 | byte
         }
@@ -257,8 +284,7 @@ public struct FrameDecoder: Sendable {
         }
         if length > maximumLength { return .oversize(declaredLength: length) }
 
-        // Fast path: the rest of the frame is in the buffer and holds no start or escape
-        // byte, so it can be checked and sliced in place. Most frames on a clean link.
+        // The rest of the frame may still be plain when the command or LEN byte was escaped.
         let bodyStart = reader.index
         let bodyEnd = bodyStart + length + 2
         if bodyEnd <= raw.count, let dataCRC = Self.checksumIfPlain(raw, from: bodyStart, to: bodyEnd, crc: crc, table: table) {
@@ -267,23 +293,87 @@ public struct FrameDecoder: Sendable {
                          received: received, wireEnd: bodyEnd, in: raw, at: position, table: table, materialising: materialising)
         }
 
-        // Slow path: escapes in the frame, or not all of it here yet. Unescape the data into
-        // scratch space, then check and slice it as the fast path does.
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { data in
-            for index in 0..<length {
-                let byte = reader.next()
-                if byte < 0 { return fallback(byte) }
-                data[index] = UInt8(truncatingIfNeeded: byte)
-            }
-            let high = reader.next()
-            if high < 0 { return fallback(high) }
-            let low = reader.next()
-            if low < 0 { return fallback(low) }
-            let unescaped = UnsafeBufferPointer(data)
-            return check(command, data: unescaped, crc: CRC16.update(crc, over: unescaped, table: table),
-                         received: UInt16(high) << 8 | UInt16(low), wireEnd: reader.index, in: raw, at: position, table: table,
-                         materialising: materialising)
+        // Slow path: escapes in the frame, or not all of it here yet. Unescape the data and
+        // the checksum into scratch space, then check and slice the data as the fast path does.
+        let headerCRC = crc
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length + 2) { scratch in
+            let (outcome, stop) = Self.unescape(raw, from: bodyStart, into: scratch)
+            if outcome < 0 { return fallback(outcome, stoppedAt: stop, raw, at: position, command: command) }
+            let data = UnsafeBufferPointer(rebasing: scratch[..<length])
+            return check(command, data: data, crc: CRC16.update(headerCRC, over: data, table: table),
+                         received: UInt16(scratch[length]) << 8 | UInt16(scratch[length + 1]), wireEnd: stop,
+                         in: raw, at: position, table: table, materialising: materialising)
         }
+    }
+
+    /// The fastest path, for most frames on a clean link: the whole frame is in the buffer
+    /// and no byte after its start byte is a start or escape byte, so the checksum runs over
+    /// one range of raw bytes and the data is sliced in place. Nil when that does not hold
+    /// (or LEN is out of bounds), and ``parseByteByByte(_:at:table:materialising:)`` reads it.
+    @inline(__always)
+    private func parsePlain(_ raw: UnsafeBufferPointer<UInt8>, at position: Int, table: UnsafeBufferPointer<UInt16>,
+                            materialising: Bool) -> Step? {
+        guard position + 3 <= raw.count, let command = Command(rawValue: raw[position + 1]) else { return nil }
+        let dataStart = position + (command.isLong ? 4 : 3)
+        guard dataStart <= raw.count else { return nil }
+        let length = command.isLong ? Int(raw[position + 2]) << 8 | Int(raw[position + 3]) : Int(raw[position + 2])
+        let wireEnd = dataStart + length + 2
+        guard length >= (command.isPlant ? 8 : 4), length <= maximumLength, wireEnd <= raw.count,
+              let crc = Self.checksumIfPlain(raw, from: position + 1, to: wireEnd, crc: 0xFFFF, table: table)
+        else { return nil }
+        return check(command, data: UnsafeBufferPointer(rebasing: raw[dataStart..<(wireEnd - 2)]), crc: crc,
+                     received: UInt16(raw[wireEnd - 2]) << 8 | UInt16(raw[wireEnd - 1]), wireEnd: wireEnd,
+                     in: raw, at: position, table: table, materialising: materialising)
+    }
+
+    /// Unescapes raw bytes from `index` on until `output` is full. Answers 0 and the raw index
+    /// after the last byte read, or ``Unescaper/needMore`` or ``Unescaper/startByte`` and the
+    /// raw index where the bytes ran out or the start byte stands. Runs without a special
+    /// byte are copied eight bytes at a time.
+    @inline(__always)
+    private static func unescape(_ raw: UnsafeBufferPointer<UInt8>, from index: Int,
+                                 into output: UnsafeMutableBufferPointer<UInt8>) -> (outcome: Int, index: Int) {
+        var index = index
+        var written = 0
+        let bytes = UnsafeRawBufferPointer(raw)
+        let target = UnsafeMutableRawBufferPointer(output)
+        while written < output.count {
+            if written + 8 <= output.count, index + 8 <= raw.count {
+                let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                if !containsStartOrEscape(word) {
+                    target.storeBytes(of: word, toByteOffset: written, as: UInt64.self)
+                    written += 8
+                    index += 8
+                    continue
+                }
+            }
+            guard index < raw.count else { return (Unescaper.needMore, index) }
+            var byte = raw[index]
+            if byte == FrameByte.start { return (Unescaper.startByte, index) }
+            if byte == FrameByte.escape {
+                guard index + 1 < raw.count else { return (Unescaper.needMore, index) }
+                index += 1
+                byte = raw[index]
+            }
+            output[written] = byte
+            written += 1
+            index += 1
+        }
+        return (0, index)
+    }
+
+    /// What to do when the frame at raw index `position` cannot be read to its end as declared:
+    /// the bytes ran out (`outcome` is ``Unescaper/needMore``), or a start byte came first at
+    /// raw index `stop` (a long frame's LEN may be too large).
+    private func fallback(_ outcome: Int, stoppedAt stop: Int, _ raw: UnsafeBufferPointer<UInt8>, at position: Int,
+                          command: Command) -> Step {
+        if outcome == Unescaper.needMore {
+            if finished { return recoverLong(raw, at: position, before: raw.count, command: command, searchingNoise: true) ?? .incomplete }
+            if quiet { return recoverLong(raw, at: position, before: raw.count, command: command, searchingNoise: false) ?? .needMore }
+            return .needMore
+        }
+        return recoverLong(raw, at: position, before: stop, command: command, searchingNoise: true)
+            ?? .interrupted(at: stop)
     }
 
     /// Ends a frame whose unescaped data (address, object id and payload) is `data` and whose
@@ -340,7 +430,14 @@ public struct FrameDecoder: Sendable {
             crc = CRC16.update(crc, withEightBytes: word, table: table)
             index += 8
         }
-        if containsStartOrEscape(raw, from: index, to: to) { return nil }
+        // The rest (at most seven data bytes and the two checksum bytes): one word test
+        // overlapping what was tested already, and one byte if nine are left.
+        if to - from >= 8 {
+            if containsStartOrEscape(bytes.bigEndianWord(at: to - 8)) { return nil }
+            if to - index > 8, raw[index] == FrameByte.start || raw[index] == FrameByte.escape { return nil }
+        } else if containsStartOrEscape(raw, from: index, to: to) {
+            return nil
+        }
         return CRC16.update(crc, over: UnsafeBufferPointer(rebasing: raw[index..<(to - 2)]), table: table)
     }
 

@@ -95,11 +95,11 @@ struct DumpWriter {
         window.discard(before: decoder.streamLength - decoder.bufferedByteCount)
     }
 
-    /// Counts without formatting (the summary): frames are skimmed, not copied out.
+    /// Counts without formatting (the summary): frames are skimmed in runs, not copied out.
     private mutating func count() {
         while let output = decoder.nextSkimming() {
             switch output {
-            case .frame: frames += 1
+            case let .frames(count): frames += count
             case let .event(event): tally(event)
             }
         }
