@@ -2,15 +2,23 @@
 public enum HexText {
     /// The bytes as upper-case hex pairs separated by `separator`.
     public static func format<Bytes: Sequence<UInt8>>(_ bytes: Bytes, separator: String = " ") -> String {
-        var out = ""
-        var first = true
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * (2 + separator.utf8.count))
         for byte in bytes {
-            if !first { out += separator }
-            first = false
-            out += hex(byte, digits: 2)
+            if !out.isEmpty { out.append(contentsOf: separator.utf8) }
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
+
+    /// `value` in upper-case hex, zero-padded to at least `digits` digits, e.g. stream offsets.
+    public static func number(_ value: some BinaryInteger, digits: Int) -> String {
+        hex(value, digits: digits)
+    }
+
+    /// The upper-case hex digits as ASCII bytes.
+    static let digits: [UInt8] = Array("0123456789ABCDEF".utf8)
 
     /// Reads hex text such as a capture pasted from a dump: pairs of hex digits,
     /// with any whitespace, `:` or `,` between them and an optional `0x` per pair.

@@ -45,8 +45,14 @@ public struct ObjectID: RawRepresentable, Sendable, Hashable, Comparable, Custom
 
 /// Upper-case hex of `value`, zero-padded to `digits`.
 func hex(_ value: some BinaryInteger, digits: Int) -> String {
-    let text = String(value, radix: 16, uppercase: true)
-    return String(repeating: "0", count: max(0, digits - text.count)) + text
+    let value = UInt64(truncatingIfNeeded: value)
+    let count = max(digits, (64 - value.leadingZeroBitCount + 3) / 4)
+    return String(unsafeUninitializedCapacity: count) { out in
+        for index in 0..<count {
+            out[index] = HexText.digits[Int(truncatingIfNeeded: value >> UInt64(4 * (count - 1 - index))) & 0xF]
+        }
+        return count
+    }
 }
 
 extension UInt32 {

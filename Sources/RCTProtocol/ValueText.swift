@@ -36,9 +36,33 @@ public enum ValueText {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ number: Int64) -> String { number < 10 ? "0\(number)" : "\(number)" }
-        let yearText = year < 1000 && year >= 0 ? String(repeating: "0", count: 4 - "\(year)".count) + "\(year)" : "\(year)"
-        return "\(yearText)-\(two(month))-\(two(day))T\(two(secondsOfDay / 3600)):\(two(secondsOfDay % 3600 / 60)):\(two(secondsOfDay % 60))Z"
+        // Written as bytes: a history dump writes one timestamp per sample.
+        let yearDigits = year < 0 ? "\(year)".utf8.count : max(4, "\(year)".utf8.count)
+        return String(unsafeUninitializedCapacity: yearDigits + 16) { out in
+            var index = 0
+            func put(_ byte: UInt8) { out[index] = byte; index += 1 }
+            func digits(_ number: Int64, count: Int) {
+                var number = number
+                for position in stride(from: index + count - 1, through: index, by: -1) {
+                    out[position] = UInt8(ascii: "0") + UInt8(number % 10)
+                    number /= 10
+                }
+                index += count
+            }
+            if year < 0 {
+                put(UInt8(ascii: "-"))
+                digits(-year, count: yearDigits - 1)
+            } else {
+                digits(year, count: yearDigits)
+            }
+            put(UInt8(ascii: "-")); digits(month, count: 2)
+            put(UInt8(ascii: "-")); digits(day, count: 2)
+            put(UInt8(ascii: "T")); digits(secondsOfDay / 3600, count: 2)
+            put(UInt8(ascii: ":")); digits(secondsOfDay % 3600 / 60, count: 2)
+            put(UInt8(ascii: ":")); digits(secondsOfDay % 60, count: 2)
+            put(UInt8(ascii: "Z"))
+            return index
+        }
     }
 
     /// Reads `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS][Z]` or a plain number of seconds since 1970.

@@ -27,9 +27,9 @@ struct DecodeCommand: ParsableCommand {
             var writer = DumpWriter(json: connection.json, formatsLines: !summary)
             var hexParser = StreamingHexParser()
             var output = OutputBuffer()
-            let json = connection.json, quiet = summary
+            let quiet = summary
             let emit: (DumpLine) -> Void = { line in
-                if !quiet { output.line(json ? line.json.text : line.text) }
+                if !quiet { output.line(line.rendered) }
             }
             // One buffer of 64 KiB for the whole input: memory stays constant, and the reads
             // are large enough for the system calls not to count but small enough for the
@@ -50,7 +50,7 @@ struct DecodeCommand: ParsableCommand {
             if hex { writer.feed(try hexParser.finish(), emit: emit) }
             writer.finish(emit: emit)
             if summary {
-                output.line(json ? writer.summary.json.text : writer.summary.text)
+                output.line(writer.summary.rendered)
             }
             output.flush()
             return .success

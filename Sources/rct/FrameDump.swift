@@ -1,22 +1,30 @@
 import RCTProtocol
 
-/// One line of a frame dump, as text and as JSON: the shared format of decode, monitor and --trace.
-struct DumpLine {
-    let text: String
-    let json: JSON
-    let isFrame: Bool
-    let crcError: Bool
+/// One line of a frame dump, as text or as the members of its JSON object: the shared format
+/// of decode, monitor and --trace. Only the form asked for is made.
+enum DumpLine {
+    case text(String)
+    case json([(String, JSON)])
+
+    /// The line as written: the text, or the JSON object.
+    var rendered: String {
+        switch self {
+        case let .text(text): text
+        case let .json(members): JSON.object(members).text
+        }
+    }
 }
 
 /// Formats frames and decoder diagnostics.
 enum FrameDump {
     static let registry = Registry.standard
 
-    /// The line for one decoder output; `raw` is the frame's bytes as they were on the wire, if known.
-    static func describe(_ output: DecoderOutput, raw: [UInt8]?) -> DumpLine {
+    /// The line for one decoder output, as JSON or as text; `raw` is the frame's bytes as they
+    /// were on the wire, if known (JSON only).
+    static func describe(_ output: DecoderOutput, raw: [UInt8]?, json: Bool) -> DumpLine {
         switch output {
         case let .frame(decoded):
-            return describe(decoded, raw: raw)
+            return describe(decoded, raw: raw, json: json)
         case let .event(event):
             let (kind, detail, extra): (String, String, [(String, JSON)]) = switch event {
             case let .skipped(_, count): ("skipped", "skipped \(count) byte\(count == 1 ? "" : "s") of noise", [("count", .int(count))])
@@ -27,55 +35,67 @@ enum FrameDump {
             case .extensionFrame: ("extension", "EXTENSION frame (vendor app connect)", [])
             case .bootloader: ("bootloader", "BOOTLOADER signature 50 F7 05 AB: the device is stuck after a failed update", [])
             }
+            guard json else { return .text("\(offset(event.offset))  \(detail)") }
             var members: [(String, JSON)] = [("offset", .int(event.offset)), ("event", .string(kind))]
             if case .crcMismatch = event { members.append(("crc_ok", .bool(false))) }
             members += extra
             if let raw { members.append(("raw", .string(HexText.format(raw, separator: "")))) }
-            return DumpLine(text: "\(offset(event.offset))  \(detail)", json: .object(members), isFrame: false,
-                            crcError: { if case .crcMismatch = event { true } else { false } }())
+            return .json(members)
         }
     }
 
-    private static func describe(_ decoded: DecodedFrame, raw: [UInt8]?) -> DumpLine {
+    private static func describe(_ decoded: DecodedFrame, raw: [UInt8]?, json: Bool) -> DumpLine {
         let frame = decoded.frame
         let object = registry.object(id: frame.objectID)
-        let name = object?.name ?? "(unknown object)"
-        var valueText = ""
-        var value: JSON = .null
+        var decodedValue: Value?
         var problem: String?
         if !frame.payload.isEmpty {
             let type = frame.command.isResponse ? (object?.responseType ?? .unknown) : (object?.requestType ?? .unknown)
             do {
-                let decodedValue = try ValueCodec.decode(frame.payload, as: type)
-                value = JSONValue.of(decodedValue)
-                valueText = " = " + OutputText.value(decodedValue, of: object)
+                decodedValue = try ValueCodec.decode(frame.payload, as: type)
             } catch {
                 problem = error.description
-                valueText = " [\(HexText.format(frame.payload))] (\(error.description))"
             }
         }
-        var members: [(String, JSON)] = [
-            ("offset", .int(decoded.offset)), ("command", .string(frame.command.description)),
-            ("id", .string(frame.objectID.description)), ("name", object.map { .string($0.name) } ?? .null),
-            ("crc_ok", .bool(true)), ("value", value),
-        ]
-        if object?.isFraction == true { members.append(("scale", .string("fraction"))) }
-        if frame.command.isPlant { members.append(("address", .int(frame.address))) }
-        if let problem { members.append(("error", .string(problem))) }
-        // LEN as it should have been: what follows the LEN field up to the checksum.
-        members.append(("length", .int(frame.length)))
-        if let declared = decoded.declaredLength { members.append(("declared_length", .int(declared))) }
-        members.append(("raw", raw.map { .string(HexText.format($0, separator: "")) } ?? .null))
-        let lengthNote = decoded.declaredLength.map { " (LEN said \($0), actual \(frame.length))" } ?? ""
-        let address = frame.command.isPlant ? " @\(frame.address)" : ""
-        let text = "\(offset(decoded.offset))  \(pad(frame.command.description, 13)) \(frame.objectID)\(address) \(name)\(valueText)  crc ok\(lengthNote)"
-        return DumpLine(text: text, json: .object(members), isFrame: true, crcError: false)
+        if json {
+            var members: [(String, JSON)] = [
+                ("offset", .int(decoded.offset)), ("command", .string(frame.command.description)),
+                ("id", .string(frame.objectID.description)), ("name", object.map { .string($0.name) } ?? .null),
+                ("crc_ok", .bool(true)), ("value", decodedValue.map(JSONValue.of) ?? .null),
+            ]
+            if object?.isFraction == true { members.append(("scale", .string("fraction"))) }
+            if frame.command.isPlant { members.append(("address", .int(frame.address))) }
+            if let problem { members.append(("error", .string(problem))) }
+            // LEN as it should have been: what follows the LEN field up to the checksum.
+            members.append(("length", .int(frame.length)))
+            if let declared = decoded.declaredLength { members.append(("declared_length", .int(declared))) }
+            members.append(("raw", raw.map { .string(HexText.format($0, separator: "")) } ?? .null))
+            return .json(members)
+        }
+        var text = ""
+        text.reserveCapacity(128)
+        text += offset(decoded.offset)
+        text += "  "
+        text += pad(frame.command.description, 13)
+        text += " "
+        text += frame.objectID.description
+        if frame.command.isPlant { text += " @\(frame.address)" }
+        text += " "
+        text += object?.name ?? "(unknown object)"
+        if let decodedValue {
+            text += " = "
+            text += OutputText.value(decodedValue, of: object)
+        } else if let problem {
+            text += " [\(HexText.format(frame.payload))] (\(problem))"
+        }
+        text += "  crc ok"
+        if let declared = decoded.declaredLength { text += " (LEN said \(declared), actual \(frame.length))" }
+        return .text(text)
     }
 
     /// A stream offset as eight hex digits.
     static func offset(_ value: Int) -> String {
-        let text = String(value, radix: 16, uppercase: true)
-        return String(repeating: "0", count: max(0, 8 - text.count)) + text
+        HexText.number(value, digits: 8)
     }
 
     /// Seconds with millisecond precision, e.g. `12.034`.

@@ -25,6 +25,7 @@ struct MonitorCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            try ModbusSession.refuse("monitor", writes: false, connection)
             var capture: Int32 = -1
             if let save {
                 capture = open(save, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -37,14 +38,11 @@ struct MonitorCommand: ParsableCommand {
             let started = Deadline.now
             let end = duration.map { started.adding(seconds: $0) } ?? started.adding(seconds: 10 * 365 * 86400)
             var writer = DumpWriter(json: connection.json)
-            let json = connection.json
             let emit: (DumpLine) -> Void = { line in
                 let time = FrameDump.seconds(Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9)
-                if json {
-                    guard case let .object(members) = line.json else { return }
-                    Console.out(JSON.object([("time", .number(time))] + members).text)
-                } else {
-                    Console.out("\(time)  \(line.text)")
+                switch line {
+                case let .json(members): Console.out(JSON.object([("time", .number(time))] + members).text)
+                case let .text(text): Console.out("\(time)  \(text)")
                 }
             }
             let transport = session.client.transport
@@ -66,7 +64,7 @@ struct MonitorCommand: ParsableCommand {
                 // Ctrl-C is the normal way to end a monitor.
             }
             writer.finish(emit: emit)
-            Console.error("rct: \(writer.summary.text)")
+            Console.error("rct: \(writer.summaryText)")
             return .success
         }
     }

@@ -9,18 +9,41 @@ enum OutputText {
         func number(_ float: Float) -> String {
             fraction ? NumberText.percent(Double(float)) : NumberText.format(Double(float))
         }
-        var text = ValueText.describe(value)
-        if case let .float(float) = value { text = number(float) }
-        if case let .integer(number) = value, let label = object?.label(for: number) {
-            text += " (\(label))"
-        }
-        if case .timeseries(let series) = value {
-            text = series.samples.map { "\(ValueText.timestamp($0.time))=\(number($0.value))" }.joined(separator: " ")
-            if text.isEmpty { text = "(no samples)" }
+        var text: String
+        switch value {
+        case let .float(float):
+            text = number(float)
+        case let .integer(integer):
+            text = "\(integer)"
+            if let label = object?.label(for: integer) { text += " (\(label))" }
+        case let .timeseries(series):
+            text = series.samples.isEmpty ? "(no samples)" : ""
+            text.reserveCapacity(series.samples.count * 32)
+            for (index, sample) in series.samples.enumerated() {
+                if index > 0 { text += " " }
+                text += ValueText.timestamp(sample.time)
+                text += "="
+                text += number(sample.value)
+            }
+        default:
+            text = ValueText.describe(value)
         }
         if let unit = object?.displayUnit, !unit.isEmpty, value.numericValue != nil || isSeries(value) {
             text += " \(unit)"
         }
+        return text
+    }
+
+    /// A Modbus register's value: as its registry object's value when it means one, else
+    /// the number (see ``NumberText``) or text with the register's unit.
+    static func value(_ value: Value, of register: ModbusRegister) -> String {
+        if let object = register.object { return self.value(value, of: object) }
+        var text = switch value {
+        case let .float(float): NumberText.format(Double(float))
+        case let .integer(integer): "\(integer)"
+        default: ValueText.describe(value)
+        }
+        if let unit = register.unit, value.numericValue != nil { text += " \(unit)" }
         return text
     }
 

@@ -54,7 +54,8 @@ struct DumpWriter {
     /// summary) the raw bytes are not kept at all.
     mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, emit: (DumpLine) -> Void) {
         decoder.append(chunk)
-        if formatsLines { window.append(chunk) }
+        // The raw bytes appear in JSON lines only.
+        if formatsLines && json { window.append(chunk) }
         drain(emit)
     }
 
@@ -81,18 +82,18 @@ struct DumpWriter {
             switch output {
             case let .frame(decoded):
                 frames += 1
-                raw = window.slice(offset: decoded.offset, count: decoded.wireLength)
+                if json { raw = window.slice(offset: decoded.offset, count: decoded.wireLength) }
             case let .event(event):
                 tally(event)
                 switch event {
                 case let .skipped(offset, count), let .interrupted(offset, count), let .incomplete(offset, count):
-                    raw = count <= 64 ? window.slice(offset: offset, count: count) : nil
+                    raw = json && count <= 64 ? window.slice(offset: offset, count: count) : nil
                 default: break
                 }
             }
-            emit(FrameDump.describe(output, raw: raw))
+            emit(FrameDump.describe(output, raw: raw, json: json))
         }
-        window.discard(before: decoder.streamLength - decoder.bufferedByteCount)
+        if json { window.discard(before: decoder.streamLength - decoder.bufferedByteCount) }
     }
 
     /// Counts without formatting (the summary): frames are skimmed in runs, not copied out.
@@ -114,11 +115,15 @@ struct DumpWriter {
         }
     }
 
-    /// The totals line.
+    /// The totals line, as text.
+    var summaryText: String {
+        "\(frames) frames, \(crcErrors) CRC errors, \(skippedBytes) skipped bytes, \(bytes) bytes"
+    }
+
+    /// The totals line, in the form of the other lines.
     var summary: DumpLine {
-        let json = JSON.object([("frames", .int(frames)), ("crc_errors", .int(crcErrors)),
-                                ("skipped_bytes", .int(skippedBytes)), ("bytes", .int(bytes))])
-        return DumpLine(text: "\(frames) frames, \(crcErrors) CRC errors, \(skippedBytes) skipped bytes, \(bytes) bytes",
-                        json: json, isFrame: false, crcError: false)
+        guard json else { return .text(summaryText) }
+        return .json([("frames", .int(frames)), ("crc_errors", .int(crcErrors)),
+                      ("skipped_bytes", .int(skippedBytes)), ("bytes", .int(bytes))])
     }
 }

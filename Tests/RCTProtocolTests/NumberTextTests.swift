@@ -23,12 +23,23 @@ struct NumberTextTests {
         Double(Float.greatestFiniteMagnitude), -Double(Float.greatestFiniteMagnitude), 1e20, -9.3e18, 9.0e15, 1e16,
         Double(Float.leastNonzeroMagnitude), Double(Float.infinity), -Double(Float.infinity), Double(Float.nan),
     ])
-    func extremes(value: Double) {
+    func extremes(value: Double) throws {
         let text = NumberText.format(value)
         #expect(!text.isEmpty)
         #expect(!NumberText.percent(value).isEmpty)
         #expect(!WriteRule.format(value, decimals: 3).isEmpty)
-        if value.isFinite && abs(value) >= 1e16 { #expect(Double(text) == value, "\(text)") }
+        if value.isFinite && abs(value) >= NumberText.scientificFrom {
+            let read = try #require(Double(text), "\(text)")
+            #expect(abs(read - value) <= abs(value) * 5e-4, "\(text)")
+        }
+    }
+
+    @Test("From 10^15 on: four significant digits and a power of ten", arguments: [
+        (1.2239686789009889e40, "1.224e+40"), (-1232644603904000.0, "-1.233e+15"), (9.99996e15, "1e+16"),
+        (Double(Float.greatestFiniteMagnitude), "3.403e+38"), (1e15, "1e+15"), (999_999_999_999_999, "999999999999999"),
+    ])
+    func scientific(value: Double, text: String) {
+        #expect(NumberText.format(value) == text)
     }
 
     @Test("Every object listed as a fraction exists, and the list covers every float with a % unit")
