@@ -11,9 +11,10 @@ FISH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 VENV = .venv
 PYTHON = $(VENV)/bin/python
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES = libudev-dev libmosquitto-dev pkg-config umockdev time mosquitto mosquitto-clients openssl
+APT_PACKAGES = libudev-dev libmosquitto-dev libmodbus-dev pkg-config umockdev time mosquitto mosquitto-clients openssl
 RCTCLIENT = rctclient[cli]==0.0.6
 PROMETHEUS_CLIENT = prometheus-client==0.26.0
+PYMODBUS = pymodbus==3.16.1 pyserial==3.5
 
 .PHONY: help deps venv build release test demo install uninstall bench fuzz docs completions clean
 
@@ -42,7 +43,7 @@ deps:
 venv: $(VENV)/.installed
 $(VENV)/.installed: Makefile
 	[ -x $(PYTHON) ] || python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q '$(RCTCLIENT)' '$(PROMETHEUS_CLIENT)'
+	$(VENV)/bin/pip install -q '$(RCTCLIENT)' '$(PROMETHEUS_CLIENT)' $(PYMODBUS)
 	touch $@
 
 build: deps

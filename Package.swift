@@ -31,10 +31,15 @@ let package = Package(
             pkgConfig: "libmosquitto",
             providers: [.apt(["libmosquitto-dev"])]
         ),
+        .systemLibrary(
+            name: "CModbus",
+            pkgConfig: "libmodbus",
+            providers: [.apt(["libmodbus-dev"])]
+        ),
         .target(
             name: "RCTTransport",
             dependencies: [
-                "RCTProtocol", "CUdev",
+                "RCTProtocol", "CUdev", "CModbus",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),

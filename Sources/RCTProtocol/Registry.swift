@@ -113,15 +113,18 @@ public struct Registry: Sendable {
 
     /// Objects whose name contains `pattern` (case-insensitive); `*` matches any run of characters.
     public func objects(matching pattern: String) -> [ObjectInfo] {
-        let parts = pattern.lowercased().split(separator: "*", omittingEmptySubsequences: false).map(String.init)
-        return objects.filter { object in
-            var rest = Substring(object.name.lowercased())
-            for part in parts where !part.isEmpty {
-                guard let range = rest.firstRange(of: part) else { return false }
-                rest = rest[range.upperBound...]
-            }
-            return true
+        objects.filter { Self.name($0.name, matches: pattern) }
+    }
+
+    /// Whether `name` matches `pattern` as ``objects(matching:)`` matches: anywhere in the
+    /// name, case-insensitively, `*` standing for any run of characters.
+    public static func name(_ name: String, matches pattern: String) -> Bool {
+        var rest = Substring(name.lowercased())
+        for part in pattern.lowercased().split(separator: "*") {
+            guard let range = rest.firstRange(of: part) else { return false }
+            rest = rest[range.upperBound...]
         }
+        return true
     }
 
     /// Up to `limit` names close to `text`, the closest first.
@@ -141,7 +144,7 @@ public struct Registry: Sendable {
 
     /// Lines split into tab-separated fields, skipping blank lines and `#` comments.
     /// Scans UTF-8 bytes directly: this runs at every start of the tool.
-    private static func rows(of text: String) -> [(Int, [String])] {
+    static func rows(of text: String) -> [(Int, [String])] {
         var text = text
         return text.withUTF8 { bytes in
             var rows: [(Int, [String])] = []

@@ -16,6 +16,12 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(name: .long, help: "Switch the serial adapter into kernel RS-485 mode.")
     var rs485 = false
 
+    @Option(name: .customLong("protocol"), help: ArgumentHelp("What the serial link speaks: rct (default) or modbus (the RS-485 terminal X102; read-only, 9600 8N1 unless --baud/--parity).", valueName: "protocol"))
+    var linkProtocol: LinkProtocol?
+
+    @Option(name: .long, help: ArgumentHelp("Modbus slave address of the inverter (default 1).", valueName: "n"))
+    var modbusAddress: Int?
+
     @Option(name: .long, help: ArgumentHelp("Inverter's Wi-Fi/LAN module: host or host:port.", valueName: "host"))
     var host: String?
 
@@ -57,6 +63,9 @@ struct ConnectionOptions: ParsableArguments {
             throw ValidationError("--baud must be between 50 and 12000000")
         }
         if port == 0 { throw ValidationError("--port must be 1 to 65535") }
+        if let modbusAddress, !(1...247).contains(modbusAddress) {
+            throw ValidationError("--modbus-address must be 1 to 247")
+        }
         if simulator && (device != nil || host != nil) {
             throw ValidationError("--simulator cannot be combined with --device or --host")
         }
@@ -75,10 +84,20 @@ struct ConnectionOptions: ParsableArguments {
 
 extension SerialSettings.Parity: ExpressibleByArgument {}
 
+/// The protocol a serial link speaks.
+enum LinkProtocol: String, CaseIterable, ExpressibleByArgument {
+    /// The RCT Power serial protocol (the Wi-Fi module's UART, or a link that carries it).
+    case rct
+    /// Modbus RTU, as the RS-485 terminal X102 speaks it: read-only.
+    case modbus
+}
+
 extension ConnectionOptions {
     /// Takes every option not given here from `file` (a config file's options).
     mutating func fill(from file: ConnectionOptions) {
         device = device ?? file.device
+        linkProtocol = linkProtocol ?? file.linkProtocol
+        modbusAddress = modbusAddress ?? file.modbusAddress
         baud = baud ?? file.baud
         parity = parity ?? file.parity
         rs485 = rs485 || file.rs485

@@ -15,6 +15,8 @@ enum ExitStatus: Int32 {
     case unavailable = 69
     /// No answer in time.
     case noAnswer = 75
+    /// The device answered with a protocol error: a Modbus exception, a failed CRC, another slave.
+    case protocolError = 76
     /// Stopped by Ctrl-C, SIGTERM or SIGHUP (128 + SIGINT, by convention).
     case interrupted = 130
 }
@@ -42,6 +44,8 @@ struct Failure: Error, CustomStringConvertible {
             self.init(error.description, status: .badInput)
         case let error as HexParseError:
             self.init(error.description, status: .badInput)
+        case let error as ModbusError:
+            self.init(error.description, status: Self.status(of: error))
         case let error as TransportError:
             self.init(error.description, status: Self.status(of: error))
         case let error as ClientError:
@@ -64,6 +68,16 @@ struct Failure: Error, CustomStringConvertible {
         switch error {
         case .invalidSettings: .badInput
         default: .unavailable
+        }
+    }
+
+    static func status(of error: ModbusError) -> ExitStatus {
+        switch error {
+        case .invalidSettings: .badInput
+        case .cannotOpen, .system: .unavailable
+        case .exception, .badChecksum, .wrongSlave, .malformed: .protocolError
+        case .timeout: .noAnswer
+        case .interrupted: .interrupted
         }
     }
 

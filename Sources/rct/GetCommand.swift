@@ -43,6 +43,12 @@ struct GetCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            if try LinkPlan.linkProtocol(connection) == .modbus {
+                guard at == nil, since == nil else {
+                    throw Failure("--at and --since read history, which the Modbus registers do not hold", status: .badInput)
+                }
+                return try ModbusGet(connection: connection).run(objects)
+            }
             let resolved = try objects.map { try Registry.standard.resolve($0) }
             let session = try Session(connection)
             let start = at.flatMap(ValueText.parseTimestamp) ?? Int64(time(nil))

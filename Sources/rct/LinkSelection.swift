@@ -16,10 +16,26 @@ struct LinkPlan: Sendable {
     var settings: SerialSettings
     /// Where the plan came from, for verbose output.
     var origin: String
+    /// Whether a baud rate was given (option or config file), rather than the default.
+    var baudGiven = false
+
+    /// The protocol the serial link speaks: --protocol, else the RCT protocol for --host and
+    /// --simulator, else the config file's `protocol`, else the RCT protocol.
+    static func linkProtocol(_ options: ConnectionOptions) throws -> LinkProtocol {
+        if let chosen = options.linkProtocol { return chosen }
+        if options.host != nil || options.simulator { return .rct }
+        return try ConfigFile.load(from: ConfigFile.path)?.linkProtocol ?? .rct
+    }
 
     /// Picks the link as the README documents: options, then RCT_DEVICE/RCT_HOST, then
     /// the config file, then exactly one discovered USB serial adapter.
     static func choose(_ options: ConnectionOptions) throws -> LinkPlan {
+        var plan = try chooseLink(options)
+        plan.baudGiven = plan.baudGiven || options.baud != nil
+        return plan
+    }
+
+    private static func chooseLink(_ options: ConnectionOptions) throws -> LinkPlan {
         var settings = options.serialSettings
         if options.simulator {
             return LinkPlan(simulator: true, settings: settings, origin: "--simulator")
@@ -43,7 +59,7 @@ struct LinkPlan: Sendable {
                 if options.parity == nil, let parity = config.parity { settings.parity = parity }
                 return LinkPlan(device: config.device,
                                 endpoint: try config.host.map { try endpoint($0, options.port ?? config.port) },
-                                settings: settings, origin: configPath)
+                                settings: settings, origin: configPath, baudGiven: config.baud != nil)
             }
             tried.append("\(configPath) (names no device or host)")
         } else {
@@ -87,13 +103,14 @@ struct LinkPlan: Sendable {
     }
 }
 
-/// `~/.config/rct/config`: `key = value` lines for device, host, port, baud and parity.
+/// `~/.config/rct/config`: `key = value` lines for device, host, port, baud, parity and protocol.
 struct ConfigFile {
     var device: String?
     var host: String?
     var port: UInt16?
     var baud: Int?
     var parity: SerialSettings.Parity?
+    var linkProtocol: LinkProtocol?
 
     /// `$XDG_CONFIG_HOME/rct/config`, or `~/.config/rct/config`.
     static var path: String {
@@ -111,7 +128,7 @@ struct ConfigFile {
         }
         var config = ConfigFile()
         for setting in TextFile.settings(in: text) {
-            let bad = Failure("\(path) line \(setting.line): expected 'key = value' with key device, host, port, baud or parity", status: .badInput)
+            let bad = Failure("\(path) line \(setting.line): expected 'key = value' with key device, host, port, baud, parity or protocol", status: .badInput)
             guard setting.isWellFormed else { throw bad }
             switch setting.name {
             case "device": config.device = setting.value
@@ -125,6 +142,9 @@ struct ConfigFile {
             case "parity":
                 guard let parity = SerialSettings.Parity(rawValue: setting.value) else { throw bad }
                 config.parity = parity
+            case "protocol":
+                guard let linkProtocol = LinkProtocol(rawValue: setting.value) else { throw bad }
+                config.linkProtocol = linkProtocol
             default: throw bad
             }
         }

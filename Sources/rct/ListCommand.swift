@@ -16,6 +16,7 @@ struct ListCommand: ParsableCommand {
     var writable = false
 
     func run() throws {
+        if connection.linkProtocol == .modbus { return listRegisters() }
         var objects = pattern.map { Registry.standard.objects(matching: $0) } ?? Registry.standard.objects
         if writable { objects = objects.filter { WriteRules.rule(for: $0.id) != nil } }
         if connection.json {
@@ -45,5 +46,24 @@ struct ListCommand: ParsableCommand {
             Console.out(line)
         }
         if objects.isEmpty { Console.error("rct: no object matches '\(pattern ?? "")'") }
+    }
+
+    /// The Modbus registers (`--protocol modbus`): name, register, unit, and the registry
+    /// object a register means, when it means one.
+    private func listRegisters() {
+        var registers = ModbusRegisterMap.standard.registers
+        if let pattern { registers = registers.filter { Registry.name($0.name, matches: pattern) } }
+        if connection.json {
+            Console.out(JSON.array(registers.map { register in
+                .object([("name", .string(register.name)), ("register", .int(register.address)), ("count", .int(register.count)),
+                         ("type", .string(register.layout.rawValue)), ("unit", .optional(register.unit)),
+                         ("scale", .double(register.scale)), ("object", .optional(register.object?.name))])
+            }).text)
+            return
+        }
+        for register in registers {
+            let unit = register.object?.displayUnit ?? register.unit
+            Console.out("\(register.address)  \(register.name)" + (unit.map { " [\($0)]" } ?? ""))
+        }
     }
 }

@@ -118,6 +118,7 @@ struct ChargeCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            try ModbusSession.refuse("charge", writes: true, connection)
             if scenario.dryRun {
                 ScenarioRunner.chargePlan(power: power).forEach(ScenarioPrinter(json: connection.json).print)
                 return .success
@@ -154,6 +155,7 @@ struct HoldCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            try ModbusSession.refuse("hold", writes: true, connection)
             if scenario.dryRun {
                 ScenarioRunner.holdPlan.forEach(ScenarioPrinter(json: connection.json).print)
                 return .success
@@ -196,6 +198,7 @@ struct ReserveCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            try ModbusSession.refuse("reserve", writes: true, connection)
             guard let minRule = WriteRules.rule(for: WriteRules.socMinID),
                   let chargeRule = WriteRules.rule(for: WriteRules.socChargeID) else {
                 throw Failure("the write rules for soc_min and soc_charge are missing from this build", status: .unavailable)

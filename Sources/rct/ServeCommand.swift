@@ -99,6 +99,7 @@ struct ServeCommand: ParsableCommand {
         try reportingFailures {
             var options = self
             if let config { try options.fill(fromFile: config) }
+            try ModbusSession.refuse("serve", writes: false, options.connection)
             return try options.serve()
         }
     }

@@ -40,6 +40,7 @@ struct SetCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            try ModbusSession.refuse("set", writes: true, connection)
             let rule = try Self.rule(for: name)
             let parsed = try rule.parse(value)
             if dryRun {

@@ -1,0 +1,2 @@
+#include <modbus/modbus.h>
+#include <modbus/modbus-rtu.h>
