@@ -11,13 +11,14 @@ struct RCT: ParsableCommand {
         the only USB serial adapter found.
 
         Exit codes: 0 success, 64 bad input (nothing sent), 65 verification failed or malformed \
-        answer, 69 device or host unavailable, 75 no answer in time, 130 interrupted.
+        answer, 69 device or host unavailable, 75 no answer in time, 76 protocol error (a Modbus \
+        exception, CRC error or another slave answering), 130 interrupted.
         """,
         version: "0.1.0",
         subcommands: [
             GetCommand.self, SetCommand.self, ListCommand.self, DevicesCommand.self, DecodeCommand.self,
             MonitorCommand.self, ChargeCommand.self, HoldCommand.self, ReserveCommand.self, SimulatorCommand.self,
-            ServeCommand.self,
+            ServeCommand.self, ProbeCommand.self,
         ]
     )
 

@@ -65,22 +65,14 @@ class Relay:
 
     def run(self):
         while True:
-            ready, _, _ = select.select([self.client, self.server], [], [])
+            # Modbus RTU frames end with a silence on the line: a burst of bytes followed by
+            # 20 ms of quiet is one frame (at 9600 baud 3.5 characters take 4 ms).
+            ready, _, _ = select.select([self.client, self.server], [], [], 0.02 if self.request else None)
+            if not ready and self.request:
+                self.handle(self.request)
+                self.request = b""
             if self.client in ready:
-                data = os.read(self.client, 4096)
-                self.request += data
-                # A read request is 8 bytes; log and act on each whole one.
-                while len(self.request) >= 8:
-                    frame, self.request = self.request[:8], self.request[8:]
-                    with open(self.log, "a") as log:
-                        log.write(frame.hex() + "\n")
-                    if frame[0] != self.address:
-                        continue  # on a bus, a slave keeps quiet when another address is asked
-                    if self.fault.startswith("exception:"):
-                        code = int(self.fault.split(":")[1])
-                        os.write(self.client, crc(bytes([frame[0], frame[1] | 0x80, code])))
-                    else:
-                        os.write(self.server, frame)
+                self.request += os.read(self.client, 4096)
             if self.server in ready:
                 data = os.read(self.server, 4096)
                 time.sleep(0.02)  # let the rest of the answer arrive, to alter it whole
@@ -97,6 +89,19 @@ class Relay:
                 elif self.fault == "slow":
                     time.sleep(self.delay)
                 os.write(self.client, data)
+
+    def handle(self, frame):
+        """One frame from rct: logged; passed on if a slave at our address would take it."""
+        with open(self.log, "a") as log:
+            log.write(frame.hex() + "\n")
+        # A slave drops frames with a bad checksum and keeps quiet when another address is asked.
+        if len(frame) < 4 or crc(frame[:-2]) != frame or frame[0] != self.address:
+            return
+        if self.fault.startswith("exception:"):
+            code = int(self.fault.split(":")[1])
+            os.write(self.client, crc(bytes([frame[0], frame[1] | 0x80, code])))
+        else:
+            os.write(self.server, frame)
 
 
 def open_pty():

@@ -166,4 +166,35 @@ struct ModbusTests {
         let list = try rct("list", "--protocol", "modbus", "soc")
         #expect(list.stdout == "40075  battery.soc [%]\n")
     }
+
+    @Test("probe tells the RCT protocol (rct simulator --pty) from Modbus (pymodbus), reading only")
+    func probe() throws {
+        let simulator = try SimulatorProcess(["--pty"])
+        defer { simulator.stop() }
+        let pty = try #require(simulator.ptyPath)
+        let rctPeer = try rct("probe", "--device", pty, "--json")
+        #expect(rctPeer.status == 0, "\(rctPeer.stderr)")
+        let rctTries = try jsonObjects(rctPeer.stdout)
+        #expect(rctTries.first?["protocol"] as? String == "rct")
+        #expect(rctTries.first?["answered"] as? Bool == true)
+        #expect(rctTries.first?["options"] as? String == "--device \(pty) --baud 115200")
+        #expect(rctTries.last?["protocol"] as? String == "modbus")
+        #expect(rctTries.last?["answered"] as? Bool == false)
+
+        let peer = try ModbusPeer()
+        let modbusPeer = try rct("probe", "--device", peer.path)
+        #expect(modbusPeer.status == 0, "\(modbusPeer.stderr)")
+        #expect(modbusPeer.stdout == "Modbus RTU answers: rct --protocol modbus --device \(peer.path)\n")
+        #expect(modbusPeer.stderr.contains("register 40075 = 55.2 %"))
+        // Five RCT reads of inverter_sn (never a write), then one Modbus read.
+        let requests = peer.requests
+        #expect(requests.count == 6)
+        #expect(requests.dropLast().allSatisfy { $0 == "2b01047924abd9b262" }, "\(requests)")
+        #expect(requests.last == "01039c8b0001da70")
+
+        let silent = try ModbusPeer(fault: "silent")
+        let nothing = try rct("probe", "--device", silent.path, "--timeout", "0.2")
+        #expect(nothing.status == 75)
+        #expect(nothing.stdout.hasPrefix("nothing answered"))
+    }
 }
