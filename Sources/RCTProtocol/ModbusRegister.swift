@@ -33,7 +33,8 @@ public struct ModbusRegister: Sendable, Hashable {
     public let object: ObjectInfo?
 
     /// The value the register words hold: text for ASCII (trimmed), an integer for an
-    /// unscaled number without a unit (states, bit fields), else the scaled number.
+    /// unscaled number (states, bit fields, counters) unless the register means a float
+    /// object, else the scaled number.
     public func value(of words: [UInt16]) throws(ModbusValueError) -> Value {
         guard words.count == count else { throw ModbusValueError(name: name, expected: count, got: words.count) }
         switch layout {
@@ -47,7 +48,9 @@ public struct ModbusRegister: Sendable, Hashable {
             case .uint32: Int64(words[0]) << 16 | Int64(words[1])
             default: Int64(words[0])
             }
-            if scale == 1 && unit == nil && object?.responseType != .float { return .integer(raw) }
+            // Whole numbers stay integers (a 32-bit counter would lose digits as a float),
+            // unless the register means an object whose values are floats.
+            if scale == 1 && object?.responseType != .float { return .integer(raw) }
             return .float(Float(Double(raw) * scale))
         }
     }

@@ -70,6 +70,7 @@ struct RegistryTests {
         #expect(try readText(root + "/Registry/objects.tsv") == objectTableText + "\n")
         #expect(try readText(root + "/Registry/descriptions.tsv") == objectDescriptionsText + "\n")
         #expect(try readText(root + "/Registry/fractions.tsv") == objectFractionsText + "\n")
+        #expect(try readText(root + "/Registry/modbus.tsv") == modbusTableText + "\n")
     }
 
     @Test("Every description names a known object")
