@@ -73,11 +73,11 @@ public final class ModbusLink {
         return words
     }
 
-    /// Reads the value of one register of the map.
-    public func read(_ register: ModbusRegister) throws(ModbusError) -> Value {
+    /// Reads one register of the map: the words as received (for traces) and their value.
+    public func read(_ register: ModbusRegister) throws(ModbusError) -> (words: [UInt16], value: Value) {
         let words = try readRegisters(from: register.address, count: register.count)
         do {
-            return try register.value(of: words)
+            return (words, try register.value(of: words))
         } catch {
             throw .malformed(error.description)
         }

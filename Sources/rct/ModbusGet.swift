@@ -22,8 +22,11 @@ struct ModbusGet {
             if let signal = Interruption.signal { throw ClientError.interrupted(signal: signal) }
             if connection.trace { trace(started, ">", request(register, slave: link.address)) }
             do {
-                let value = try link.read(register)
-                if connection.trace { trace(started, "<", "\(OutputText.value(value, of: register))") }
+                let (words, value) = try link.read(register)
+                if connection.trace {
+                    let bytes = words.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+                    trace(started, "<", "slave \(link.address) data \(HexText.format(bytes)) (\(register.name) = \(OutputText.value(value, of: register)))")
+                }
                 results.append((register, .success(value)))
             } catch {
                 if connection.trace { trace(started, "<", error.description) }

@@ -112,7 +112,7 @@ struct ProbeCommand: ParsableCommand {
         let options = "--protocol modbus --device \(device)" + (rs485 ? " --rs485" : "")
         do {
             let link = try ModbusLink(path: device, settings: settings, address: 1, timeout: timeout)
-            let value = try link.read(soc)
+            let value = try link.read(soc).value
             return Attempt(linkProtocol: "modbus", baud: settings.baudRate, answered: true,
                            detail: "answered (register 40075 = \(OutputText.value(value, of: soc)))", options: options)
         } catch {

@@ -85,6 +85,12 @@ struct ModbusTests {
         let text = try rct("--protocol", "modbus", "--device", peer.path, "get", "battery.soc", "prim_sm.state", "modbus.model")
         #expect(text.stdout == "battery.soc 55.2 %\nprim_sm.state 11 (Battery Passive (inverter not connected to grid, powered by battery))\nmodbus.model RCT Power Storage DC 10.0\n")
         #expect(peer.requests.count == map.registers.count + 3)
+
+        let traced = try rct("--protocol", "modbus", "--device", peer.path, "--trace", "get", "battery.soc")
+        let lines = traced.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2, "\(traced.stderr)")
+        #expect(lines.first?.hasSuffix("> modbus slave 1 PDU 03 9C 8B 00 01 (read 1 holding register from 40075: battery.soc)") == true)
+        #expect(lines.last?.hasSuffix("< modbus slave 1 data 02 28 (battery.soc = 55.2 %)") == true)
     }
 
     @Test("Faults give one clear line and a documented exit code", arguments: [
