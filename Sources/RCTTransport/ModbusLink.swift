@@ -44,10 +44,12 @@ public final class ModbusLink {
             throw .cannotOpen(path: path, reason: reason)
         }
         if settings.rs485, modbus_rtu_set_serial_mode(context, MODBUS_RTU_RS485) != 0 {
-            let reason = Self.lastError()
+            let reason = errno == ENOTTY
+                ? "RS-485 mode is not supported by this adapter; leave out --rs485 for adapters that switch direction themselves"
+                : "RS-485 mode: \(Self.lastError())"
             modbus_close(context)
             modbus_free(context)
-            throw .cannotOpen(path: path, reason: "RS-485 mode: \(reason)")
+            throw .cannotOpen(path: path, reason: reason)
         }
         self.context = context
         self.label = path

@@ -117,6 +117,12 @@ struct ModbusTests {
         #expect(silent.status == 75, "\(silent.stderr)")
         let reached = try rct("--protocol", "modbus", "--modbus-address", "7", "--device", peer.path, "get", "battery.soc")
         #expect(reached.stdout == "battery.soc 55.2 %\n", "\(reached.stderr)")
+        // A pseudo-terminal has no RS-485 mode: one clear line, exit 69, nothing sent.
+        let before = peer.requests.count
+        let rs485 = try rct("--protocol", "modbus", "--modbus-address", "7", "--device", peer.path, "--rs485", "get", "battery.soc")
+        #expect(rs485.status == 69)
+        #expect(rs485.stderr.contains("RS-485 mode is not supported by this adapter"), "\(rs485.stderr)")
+        #expect(peer.requests.count == before)
     }
 
     @Test("A slow slave is waited for within --timeout, and given up on after it")
