@@ -45,14 +45,7 @@ public struct ObjectID: RawRepresentable, Sendable, Hashable, Comparable, Custom
 
 /// Upper-case hex of `value`, zero-padded to `digits`.
 func hex(_ value: some BinaryInteger, digits: Int) -> String {
-    let value = UInt64(truncatingIfNeeded: value)
-    let count = max(digits, (64 - value.leadingZeroBitCount + 3) / 4)
-    return String(unsafeUninitializedCapacity: count) { out in
-        for index in 0..<count {
-            out[index] = HexText.digits[Int(truncatingIfNeeded: value >> UInt64(4 * (count - 1 - index))) & 0xF]
-        }
-        return count
-    }
+    TextBuffer.string { $0.appendHex(UInt64(truncatingIfNeeded: value), digits: digits) }
 }
 
 extension UInt32 {

@@ -24,45 +24,7 @@ public enum ValueText {
 
     /// Seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ`, without Foundation.
     public static func timestamp(_ seconds: Int64) -> String {
-        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
-        let secondsOfDay = seconds - days * 86400
-        // Civil date from days since 1970-01-01 (proleptic Gregorian calendar).
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        // Written as bytes: a history dump writes one timestamp per sample.
-        let yearDigits = year < 0 ? "\(year)".utf8.count : max(4, "\(year)".utf8.count)
-        return String(unsafeUninitializedCapacity: yearDigits + 16) { out in
-            var index = 0
-            func put(_ byte: UInt8) { out[index] = byte; index += 1 }
-            func digits(_ number: Int64, count: Int) {
-                var number = number
-                for position in stride(from: index + count - 1, through: index, by: -1) {
-                    out[position] = UInt8(ascii: "0") + UInt8(number % 10)
-                    number /= 10
-                }
-                index += count
-            }
-            if year < 0 {
-                put(UInt8(ascii: "-"))
-                digits(-year, count: yearDigits - 1)
-            } else {
-                digits(year, count: yearDigits)
-            }
-            put(UInt8(ascii: "-")); digits(month, count: 2)
-            put(UInt8(ascii: "-")); digits(day, count: 2)
-            put(UInt8(ascii: "T")); digits(secondsOfDay / 3600, count: 2)
-            put(UInt8(ascii: ":")); digits(secondsOfDay % 3600 / 60, count: 2)
-            put(UInt8(ascii: ":")); digits(secondsOfDay % 60, count: 2)
-            put(UInt8(ascii: "Z"))
-            return index
-        }
+        TextBuffer.string { $0.appendTimestamp(seconds) }
     }
 
     /// Reads `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS][Z]` or a plain number of seconds since 1970.

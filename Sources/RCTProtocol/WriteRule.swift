@@ -187,22 +187,7 @@ public struct WriteRule: Sendable, Hashable {
 
     /// `value` with exactly `decimals` digits after the point.
     public static func format(_ value: Double, decimals: Int) -> String {
-        guard value.isFinite else { return "\(value)" }
-        var scale = 1.0
-        for _ in 0..<decimals { scale *= 10 }
-        // Beyond 2^53 doubles are no longer whole numbers to the last digit, and beyond 2^63
-        // they do not fit Int64: a float from the wire can be 3.4e38. Swift's own shortest
-        // form says such a number exactly.
-        guard abs(value) * scale < 9.0e15 else { return "\(value)" }
-        let scaled = (abs(value) * scale).rounded()
-        let whole = Int64(scaled / scale)
-        var text = (value < 0 && scaled != 0 ? "-" : "") + "\(whole)"
-        if decimals > 0 {
-            let fraction = Int64(scaled - Double(whole) * scale)
-            let digits = "\(fraction)"
-            text += "." + String(repeating: "0", count: decimals - digits.count) + digits
-        }
-        return text
+        TextBuffer.string { $0.appendFixed(value, decimals: decimals) }
     }
 }
 

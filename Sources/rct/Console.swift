@@ -22,35 +22,40 @@ enum Console {
     /// Writes all of `text` to a descriptor; a closed pipe ends the output quietly.
     static func write(_ text: String, to descriptor: Int32) {
         var text = text
-        text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written <= 0 {
-                    if written < 0 && errno == EINTR { continue }
-                    return
-                }
-                offset += written
+        text.withUTF8 { write($0, to: descriptor) }
+    }
+
+    /// Writes all of `bytes` to a descriptor; a closed pipe ends the output quietly.
+    static func write(_ bytes: UnsafeBufferPointer<UInt8>, to descriptor: Int32) {
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(descriptor, base + offset, bytes.count - offset)
+            if written <= 0 {
+                if written < 0 && errno == EINTR { continue }
+                return
             }
+            offset += written
         }
     }
 }
 
 /// Collects output lines and writes them in large blocks, for dumps of millions of lines.
 struct OutputBuffer {
-    private var pending = ""
+    private var pending: [UInt8] = []
 
     /// Adds a line; writes when enough has gathered.
     mutating func line(_ text: String) {
-        pending += text
-        pending += "\n"
-        if pending.utf8.count >= 1 << 16 { flush() }
+        var text = text
+        text.withUTF8 { pending.append(contentsOf: $0) }
+        pending.append(UInt8(ascii: "\n"))
+        if pending.count >= 1 << 16 { flush() }
     }
 
     /// Writes everything gathered.
     mutating func flush() {
         guard !pending.isEmpty else { return }
-        Console.write(pending, to: STDOUT_FILENO)
+        pending.withUnsafeBufferPointer { Console.write($0, to: STDOUT_FILENO) }
         pending.removeAll(keepingCapacity: true)
     }
 }

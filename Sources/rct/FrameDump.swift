@@ -72,25 +72,27 @@ enum FrameDump {
             members.append(("raw", raw.map { .string(HexText.format($0, separator: "")) } ?? .null))
             return .json(members)
         }
-        var text = ""
-        text.reserveCapacity(128)
-        text += offset(decoded.offset)
-        text += "  "
-        text += pad(frame.command.description, 13)
-        text += " "
-        text += frame.objectID.description
-        if frame.command.isPlant { text += " @\(frame.address)" }
-        text += " "
-        text += object?.name ?? "(unknown object)"
-        if let decodedValue {
-            text += " = "
-            text += OutputText.value(decodedValue, of: object)
-        } else if let problem {
-            text += " [\(HexText.format(frame.payload))] (\(problem))"
+        var text = TextBuffer(capacity: 160)
+        text.appendHex(UInt64(decoded.offset), digits: 8)
+        text.append("  ")
+        text.append(frame.command.description, paddedTo: 13)
+        text.append(" 0x")
+        text.appendHex(UInt64(frame.objectID.rawValue), digits: 8)
+        if frame.command.isPlant {
+            text.append(" @")
+            text.appendDecimal(Int64(frame.address))
         }
-        text += "  crc ok"
-        if let declared = decoded.declaredLength { text += " (LEN said \(declared), actual \(frame.length))" }
-        return .text(text)
+        text.append(ascii: UInt8(ascii: " "))
+        text.append(object?.name ?? "(unknown object)")
+        if let decodedValue {
+            text.append(" = ")
+            OutputText.append(decodedValue, of: object, to: &text)
+        } else if let problem {
+            text.append(" [\(HexText.format(frame.payload))] (\(problem))")
+        }
+        text.append("  crc ok")
+        if let declared = decoded.declaredLength { text.append(" (LEN said \(declared), actual \(frame.length))") }
+        return .text(text.string)
     }
 
     /// A stream offset as eight hex digits.
@@ -103,9 +105,5 @@ enum FrameDump {
         let millis = Int((value * 1000).rounded())
         let fraction = "\(millis % 1000)"
         return "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
-    }
-
-    private static func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 }

@@ -5,33 +5,40 @@ enum OutputText {
     /// A value with its enum label and unit, e.g. `2 (External)`, `230.5 V`, or for a
     /// fraction `55.0 %` (see ``NumberText`` for the precision).
     static func value(_ value: Value, of object: ObjectInfo?) -> String {
+        TextBuffer.string { append(value, of: object, to: &$0) }
+    }
+
+    /// Appends what ``value(_:of:)`` says.
+    static func append(_ value: Value, of object: ObjectInfo?, to text: inout TextBuffer) {
         let fraction = object?.isFraction ?? false
-        func number(_ float: Float) -> String {
-            fraction ? NumberText.percent(Double(float)) : NumberText.format(Double(float))
+        func number(_ float: Float) {
+            if fraction { text.appendPercent(Double(float)) } else { text.appendNumber(Double(float)) }
         }
-        var text: String
         switch value {
         case let .float(float):
-            text = number(float)
+            number(float)
         case let .integer(integer):
-            text = "\(integer)"
-            if let label = object?.label(for: integer) { text += " (\(label))" }
+            text.appendDecimal(integer)
+            if let label = object?.label(for: integer) {
+                text.append(" (")
+                text.append(label)
+                text.append(ascii: UInt8(ascii: ")"))
+            }
         case let .timeseries(series):
-            text = series.samples.isEmpty ? "(no samples)" : ""
-            text.reserveCapacity(series.samples.count * 32)
+            if series.samples.isEmpty { text.append("(no samples)") }
             for (index, sample) in series.samples.enumerated() {
-                if index > 0 { text += " " }
-                text += ValueText.timestamp(sample.time)
-                text += "="
-                text += number(sample.value)
+                if index > 0 { text.append(ascii: UInt8(ascii: " ")) }
+                text.appendTimestamp(sample.time)
+                text.append(ascii: UInt8(ascii: "="))
+                number(sample.value)
             }
         default:
-            text = ValueText.describe(value)
+            text.append(ValueText.describe(value))
         }
         if let unit = object?.displayUnit, !unit.isEmpty, value.numericValue != nil || isSeries(value) {
-            text += " \(unit)"
+            text.append(ascii: UInt8(ascii: " "))
+            text.append(unit)
         }
-        return text
     }
 
     /// A Modbus register's value: as its registry object's value when it means one, else
