@@ -11,7 +11,7 @@ FISH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 VENV = .venv
 PYTHON = $(VENV)/bin/python
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES = libudev-dev libmosquitto-dev libmodbus-dev pkg-config umockdev time mosquitto mosquitto-clients openssl
+APT_PACKAGES = libudev-dev libmosquitto-dev libmodbus-dev libpcap-dev tcpdump tshark pkg-config umockdev time mosquitto mosquitto-clients openssl
 RCTCLIENT = rctclient[cli]==0.0.6
 PROMETHEUS_CLIENT = prometheus-client==0.26.0
 PYMODBUS = pymodbus==3.16.1 pyserial==3.5

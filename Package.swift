@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "RCTControl", targets: ["RCTControl"]),
         .library(name: "RCTSimulator", targets: ["RCTSimulator"]),
         .library(name: "RCTServe", targets: ["RCTServe"]),
+        .library(name: "RCTCapture", targets: ["RCTCapture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -43,6 +44,12 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        .target(name: "RCTCapture", dependencies: ["CPcap"]),
         .target(name: "RCTControl", dependencies: ["RCTProtocol", "RCTTransport"]),
         .target(name: "RCTSimulator", dependencies: ["RCTProtocol", "RCTTransport"]),
         .target(
@@ -59,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "rct",
             dependencies: [
-                "RCTProtocol", "RCTTransport", "RCTControl", "RCTSimulator", "RCTServe",
+                "RCTProtocol", "RCTTransport", "RCTControl", "RCTSimulator", "RCTServe", "RCTCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -72,6 +79,7 @@ let package = Package(
         .testTarget(name: "RCTProtocolTests", dependencies: ["RCTProtocol", "RCTSimulator"]),
         .testTarget(name: "RCTTransportTests", dependencies: ["RCTTransport", "RCTControl", "RCTSimulator", "RCTTestSupport"]),
         .testTarget(name: "RCTCommandTests", dependencies: ["RCTProtocol", "RCTSimulator", "RCTTestSupport"]),
+        .testTarget(name: "RCTCaptureTests", dependencies: ["RCTCapture"]),
         .testTarget(name: "RCTServeTests", dependencies: ["RCTServe", "RCTProtocol", "RCTControl", "RCTSimulator"]),
     ],
     swiftLanguageModes: [.v6]

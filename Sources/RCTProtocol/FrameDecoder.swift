@@ -80,6 +80,21 @@ public struct FrameDecoder: Sendable {
         finished = true
     }
 
+    /// Goes on after a gap: `missing` bytes of the stream are lost (a capture did not have
+    /// them). Call after ``finish()`` and draining ``next()``, so that what was held has
+    /// been given up on as at the end of a stream. The decoder starts afresh; offsets count
+    /// the missing bytes, so they stay positions in the whole stream.
+    public mutating func resume(afterMissing missing: Int) {
+        bufferOffset += buffer.count + max(0, missing)
+        buffer.removeAll(keepingCapacity: true)
+        start = 0
+        finished = false
+        quiet = false
+        bootloaderMatched = 0
+        pendingSkip = nil
+        pendingBootloader = nil
+    }
+
     /// Tells the decoder that the line has been silent for a while, so that a long frame in
     /// progress may be closed at what has arrived (its LEN may promise bytes that never
     /// come). Drain ``next()`` afterwards. Unlike ``finish()`` nothing is given up: a frame

@@ -83,6 +83,17 @@ struct InputFile: ~Copyable {
 
     deinit { if descriptor != STDIN_FILENO { close(descriptor) } }
 
+    /// The first four bytes of the file at `path` (fewer if it is shorter), to tell a capture
+    /// file by its magic number; nil when it cannot be read (the reading itself then says why).
+    static func magic(of path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 4)
+        let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4) }
+        return got >= 0 ? Array(bytes.prefix(got)) : nil
+    }
+
     /// Reads the next chunk into `buffer` (up to its size) and returns how many bytes came;
     /// 0 at the end. The same buffer serves every read, so a capture of any size costs one
     /// allocation.

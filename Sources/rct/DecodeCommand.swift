@@ -2,13 +2,15 @@
 import Glibc
 #endif
 import ArgumentParser
+import RCTCapture
 import RCTProtocol
+import RCTTransport
 
 struct DecodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decode",
         abstract: "Decode a captured byte stream offline.",
-        discussion: "Reads raw bytes (or hex text with --hex) from FILE or standard input and prints one line per frame and per diagnostic. It streams: memory stays constant on captures of any size.")
+        discussion: "Reads raw bytes (or hex text with --hex) from FILE or standard input and prints one line per frame and per diagnostic. A pcap or pcapng FILE (tcpdump, Wireshark, a router's packet capture, or rct's own --save-pcap) is recognised by its magic number: the TCP streams to and from port 8899 (--port for another) are put back in order per connection and direction, and each line carries the capture time, the connection and the direction. It streams: memory stays constant on captures of any size.")
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -23,6 +25,10 @@ struct DecodeCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            if let file, file != "-", !hex, let magic = InputFile.magic(of: file), CaptureReader.isCapture(magic: magic) {
+                return try CaptureDecode(path: file, port: connection.port ?? Endpoint.defaultPort, json: connection.json,
+                                         summary: summary).run()
+            }
             let input = try InputFile(path: file)
             var writer = DumpWriter(json: connection.json, formatsLines: !summary)
             var hexParser = StreamingHexParser()

@@ -17,6 +17,12 @@ struct RawWindow {
         return Array(bytes[start..<(start + count)])
     }
 
+    /// Drops everything and goes on at stream `offset` (after a gap).
+    mutating func restart(at offset: Int) {
+        bytes.removeAll(keepingCapacity: true)
+        base = offset
+    }
+
     /// Drops everything before stream `offset`.
     mutating func discard(before offset: Int) {
         let drop = min(bytes.count, offset - base)
@@ -37,6 +43,7 @@ struct DumpWriter {
     private(set) var crcErrors = 0
     private(set) var skippedBytes = 0
     private(set) var sawBootloader = false
+    private(set) var missingBytes = 0
 
     init(json: Bool, formatsLines: Bool = true) {
         self.json = json
@@ -67,6 +74,16 @@ struct DumpWriter {
     mutating func lineWentQuiet(emit: (DumpLine) -> Void) {
         decoder.lineWentQuiet()
         drain(emit)
+    }
+
+    /// A gap of `missing` bytes (a capture lost them): what is held is given up on as at the
+    /// end of a stream, then decoding goes on after the gap.
+    mutating func gap(missing: Int, emit: (DumpLine) -> Void) {
+        decoder.finish()
+        drain(emit)
+        decoder.resume(afterMissing: missing)
+        window.restart(at: decoder.streamLength)
+        missingBytes += missing
     }
 
     /// Ends the stream and flushes what is left.

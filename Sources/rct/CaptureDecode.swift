@@ -1,0 +1,154 @@
+import RCTCapture
+import RCTProtocol
+
+/// `rct decode` of a pcap or pcapng file: the TCP streams to and from the inverter's port,
+/// or the serial chunks of an rct trace (link type USER0), each direction of each
+/// connection through its own stream decoder.
+struct CaptureDecode {
+    let path: String
+    let port: UInt16
+    let json: Bool
+    let summary: Bool
+
+    /// Which way bytes went.
+    enum Direction: String {
+        case toInverter = "to_inverter"
+        case fromInverter = "from_inverter"
+
+        var word: String { self == .toInverter ? "to  " : "from" }
+    }
+
+    /// One direction of one connection.
+    private struct Flow {
+        let connection: String
+        let direction: Direction
+        var reassembler = StreamReassembler()
+        var writer: DumpWriter
+    }
+
+    private struct Key: Hashable {
+        let connection: String
+        let direction: Direction
+    }
+
+    /// Decodes the capture to standard output; a capture cut short still prints what it
+    /// held, then fails with the reason.
+    func run() throws -> ExitStatus {
+        var output = OutputBuffer()
+        let reader: CaptureReader
+        do {
+            reader = try CaptureReader(path: path)
+        } catch {
+            throw Failure(error.description, status: .badInput)
+        }
+        guard let link = PacketParser.LinkType(rawValue: reader.linkType) else {
+            throw Failure("\(path): link type \(reader.linkType) is not one rct reads (Ethernet, Linux cooked, loopback, raw IP, USER0)",
+                          status: .badInput)
+        }
+        var flows: [Key: Flow] = [:]
+        var order: [Key] = []
+        var failure: Failure?
+        var time = ""
+        func emitter(_ key: Key) -> (DumpLine) -> Void {
+            { line in
+                guard !summary else { return }
+                switch line {
+                case let .text(text): output.line("\(time)  \(key.connection)  \(key.direction.word)  \(text)")
+                case let .json(members):
+                    output.line(JSON.object([("time", .string(time)), ("connection", .string(key.connection)),
+                                             ("direction", .string(key.direction.rawValue))] + members).text)
+                }
+            }
+        }
+        func deliver(_ pieces: [StreamReassembler.Piece], to key: Key) {
+            let emit = emitter(key)
+            for piece in pieces {
+                switch piece {
+                case let .bytes(bytes): flows[key]?.writer.feed(bytes, emit: emit)
+                case let .missing(count):
+                    if !summary {
+                        emit(json ? .json([("event", .string("missing")), ("count", .int(count))])
+                                  : .text("\(count) byte\(count == 1 ? "" : "s") missing from the capture; decoding starts afresh after them"))
+                    }
+                    flows[key]?.writer.gap(missing: count, emit: emit)
+                }
+            }
+        }
+        while true {
+            let packet: CapturedPacket
+            do {
+                guard let next = try reader.next() else { break }
+                packet = next
+            } catch {
+                failure = Failure(error.description, status: .badInput)
+                break
+            }
+            time = Self.time(packet)
+            let key: Key, sequence: UInt32?, isSYN: Bool, payload: [UInt8]
+            if link == .user0 {
+                guard let first = packet.bytes.first, first <= 1 else { continue }
+                key = Key(connection: "serial", direction: first == 0 ? .toInverter : .fromInverter)
+                (sequence, isSYN, payload) = (nil, false, Array(packet.bytes.dropFirst()))
+            } else {
+                guard let segment = PacketParser.segment(in: packet.bytes, link: link) else { continue }
+                if segment.destination.port == port {
+                    key = Key(connection: segment.source.description, direction: .toInverter)
+                } else if segment.source.port == port {
+                    key = Key(connection: segment.destination.description, direction: .fromInverter)
+                } else {
+                    continue
+                }
+                (sequence, isSYN, payload) = (segment.sequence, segment.isSYN, segment.payload)
+            }
+            if flows[key] == nil {
+                flows[key] = Flow(connection: key.connection, direction: key.direction,
+                                  writer: DumpWriter(json: json, formatsLines: !summary))
+                order.append(key)
+            }
+            if let sequence {
+                let pieces = flows[key]?.reassembler.add(sequence: sequence, isSYN: isSYN, payload: payload) ?? []
+                deliver(pieces, to: key)
+            } else {
+                deliver([.bytes(payload)], to: key)
+            }
+        }
+        for key in order {
+            deliver(flows[key]?.reassembler.finish() ?? [], to: key)
+            flows[key]?.writer.finish(emit: emitter(key))
+        }
+        if summary { printSummary(order.compactMap { flows[$0] }, into: &output) }
+        output.flush()
+        if let failure { throw failure }
+        if order.isEmpty {
+            throw Failure("\(path) holds no TCP traffic to or from port \(port) (give another with --port) and no rct serial trace",
+                          status: .badInput)
+        }
+        return .success
+    }
+
+    private func printSummary(_ flows: [Flow], into output: inout OutputBuffer) {
+        if json {
+            output.line(JSON.array(flows.map { flow in
+                .object([("connection", .string(flow.connection)), ("direction", .string(flow.direction.rawValue)),
+                         ("frames", .int(flow.writer.frames)), ("crc_errors", .int(flow.writer.crcErrors)),
+                         ("skipped_bytes", .int(flow.writer.skippedBytes)), ("missing_bytes", .int(flow.writer.missingBytes)),
+                         ("bytes", .int(flow.writer.bytes))])
+            }).text)
+            return
+        }
+        for flow in flows {
+            output.line("\(flow.connection)  \(flow.direction.word)  \(flow.writer.summaryText), \(flow.writer.missingBytes) bytes missing")
+        }
+    }
+
+    /// A capture time as `YYYY-MM-DDTHH:MM:SS.uuuuuuZ`.
+    static func time(_ packet: CapturedPacket) -> String {
+        TextBuffer.string(capacity: 28) { text in
+            text.appendTimestamp(packet.seconds)
+            text.bytes.removeLast()  // the Z, after the fraction instead
+            text.append(ascii: UInt8(ascii: "."))
+            text.appendDigits(UInt64(max(0, packet.microseconds)), minimumCount: 6)
+            text.append(ascii: UInt8(ascii: "Z"))
+        }
+    }
+}
