@@ -66,11 +66,12 @@ struct CaptureDecode {
                 switch piece {
                 case let .bytes(bytes): flows[key]?.writer.feed(bytes, emit: emit)
                 case let .missing(count):
+                    // What was held before the gap is given up on first, then the gap is reported.
+                    flows[key]?.writer.gap(missing: count, emit: emit)
                     if !summary {
                         emit(json ? .json([("event", .string("missing")), ("count", .int(count))])
                                   : .text("\(count) byte\(count == 1 ? "" : "s") missing from the capture; decoding starts afresh after them"))
                     }
-                    flows[key]?.writer.gap(missing: count, emit: emit)
                 }
             }
         }
@@ -87,7 +88,7 @@ struct CaptureDecode {
             let key: Key, sequence: UInt32?, isSYN: Bool, payload: [UInt8]
             if link == .user0 {
                 guard let first = packet.bytes.first, first <= 1 else { continue }
-                key = Key(connection: "serial", direction: first == 0 ? .toInverter : .fromInverter)
+                key = Key(connection: "trace", direction: first == 0 ? .toInverter : .fromInverter)
                 (sequence, isSYN, payload) = (nil, false, Array(packet.bytes.dropFirst()))
             } else {
                 guard let segment = PacketParser.segment(in: packet.bytes, link: link) else { continue }

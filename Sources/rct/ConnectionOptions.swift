@@ -46,6 +46,9 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(name: .long, help: "Print every frame sent and received on stderr, as hex and decoded.")
     var trace = false
 
+    @Option(name: .long, help: ArgumentHelp("Also write every byte sent and received to this pcap file (link type USER0), for Wireshark and 'rct decode'.", valueName: "file"), completion: .file())
+    var tracePcap: String?
+
     @Flag(name: .short, help: "Say more about what happens.")
     var verbose = false
 
@@ -109,6 +112,7 @@ extension ConnectionOptions {
         gap = gap ?? file.gap
         json = json || file.json
         trace = trace || file.trace
+        tracePcap = tracePcap ?? file.tracePcap
         verbose = verbose || file.verbose
     }
 }

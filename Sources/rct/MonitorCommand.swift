@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import RCTCapture
 import RCTProtocol
 import RCTTransport
 
@@ -9,12 +10,15 @@ struct MonitorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "monitor",
         abstract: "Listen passively and print every frame as it arrives.",
-        discussion: "Sends nothing. Lines have the format of 'rct decode', prefixed with the time. --save keeps the raw bytes for 'rct decode' or a bug report.")
+        discussion: "Sends nothing. Lines have the format of 'rct decode', prefixed with the time. --save keeps the raw bytes for 'rct decode' or a bug report; --save-pcap keeps them with their times as a pcap file that Wireshark opens.")
 
     @OptionGroup var connection: ConnectionOptions
 
     @Option(help: ArgumentHelp("Also write the raw bytes to this file.", valueName: "file"), completion: .file())
     var save: String?
+
+    @Option(help: ArgumentHelp("Also write the bytes, with their times, to this pcap file (link type USER0) for Wireshark and 'rct decode'.", valueName: "file"), completion: .file())
+    var savePcap: String?
 
     @Option(help: ArgumentHelp("Stop after this many seconds (default: until Ctrl-C).", valueName: "seconds"))
     var duration: Double?
@@ -34,6 +38,7 @@ struct MonitorCommand: ParsableCommand {
                 }
             }
             defer { if capture >= 0 { close(capture) } }
+            let pcap = try Session.captureWriter(savePcap)
             let session = try Session(connection)
             let started = Deadline.now
             let end = duration.map { started.adding(seconds: $0) } ?? started.adding(seconds: 10 * 365 * 86400)
@@ -57,6 +62,7 @@ struct MonitorCommand: ParsableCommand {
                         continue
                     }
                     if capture >= 0 { _ = bytes.withUnsafeBytes { write(capture, $0.baseAddress, $0.count) } }
+                    pcap?.write(bytes, direction: .fromInverter)
                     if connection.trace { Session.printTrace(TraceEntry(time: 0, direction: .received, bytes: bytes, decoded: [])) }
                     writer.feed(bytes, emit: emit)
                 }

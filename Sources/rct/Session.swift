@@ -1,3 +1,4 @@
+import RCTCapture
 import RCTProtocol
 import RCTTransport
 
@@ -10,13 +11,16 @@ final class Session {
     let plan: LinkPlan
     private(set) var client: Client
     private var mayFallBack: Bool
+    /// Where --trace-pcap writes the bytes of the link, for Wireshark and `rct decode`.
+    private let capture: CaptureWriter?
 
     init(_ options: ConnectionOptions) throws {
         Interruption.install()
         self.options = options
         plan = try LinkPlan.choose(options)
+        capture = try Session.captureWriter(options.tracePcap)
         let transport = try plan.open(timeout: options.clientOptions.timeout, verbose: options.verbose)
-        client = Client(transport: transport, options: options.clientOptions, trace: Session.tracer(options))
+        client = Client(transport: transport, options: options.clientOptions, trace: Session.tracer(options, capture: capture))
         mayFallBack = transport is SerialPort && plan.endpoint != nil
     }
 
@@ -27,7 +31,7 @@ final class Session {
         let policy = client.options
         client.transport.close()
         let transport = try plan.open(timeout: options.clientOptions.timeout, verbose: options.verbose)
-        client = Client(transport: transport, options: policy, trace: Session.tracer(options))
+        client = Client(transport: transport, options: policy, trace: Session.tracer(options, capture: capture))
         return client
     }
 
@@ -46,15 +50,32 @@ final class Session {
             Console.error("rct: notice: \(client.transport.label) gave no answer (\(error.description)); trying \(endpoint) instead")
             client.transport.close()
             let connection = try TCPConnection(to: endpoint, timeout: options.clientOptions.timeout)
-            client = Client(transport: connection, options: options.clientOptions, trace: Session.tracer(options))
+            client = Client(transport: connection, options: options.clientOptions, trace: Session.tracer(options, capture: capture))
             return try client.read(object, payload: payload)
         }
     }
 
-    /// The trace printer when --trace is given.
-    static func tracer(_ options: ConnectionOptions) -> TraceHandler? {
-        guard options.trace else { return nil }
-        return { entry in printTrace(entry) }
+    /// A pcap writer for `path`, if given; a file that cannot be written is bad input.
+    static func captureWriter(_ path: String?) throws -> CaptureWriter? {
+        guard let path else { return nil }
+        do {
+            return try CaptureWriter(path: path)
+        } catch {
+            throw Failure(error.description, status: .badInput)
+        }
+    }
+
+    /// The trace printer when --trace is given, and the pcap writer when --trace-pcap is.
+    static func tracer(_ options: ConnectionOptions, capture: CaptureWriter?) -> TraceHandler? {
+        guard options.trace || capture != nil else { return nil }
+        let printing = options.trace
+        return { entry in
+            if printing { printTrace(entry) }
+            // An entry without bytes marks the line going quiet: nothing to record.
+            if let capture, !entry.bytes.isEmpty {
+                capture.write(entry.bytes, direction: entry.direction == .sent ? .toInverter : .fromInverter)
+            }
+        }
     }
 
     /// Prints a trace entry on stderr: the raw hex, then what it decodes to.

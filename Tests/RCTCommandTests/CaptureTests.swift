@@ -1,0 +1,166 @@
+import Foundation
+import RCTTestSupport
+import Testing
+
+/// Runs a program from the test set-up (python, tcpdump, editcap, tshark) and waits for it.
+private func tool(_ path: String, _ arguments: [String], timeout: Double = 60) throws -> CommandResult {
+    let child = try ChildProcess(path, arguments, environment: ProcessInfo.processInfo.environment)
+    let status = try #require(child.wait(timeout: timeout), "\(path) did not finish")
+    return CommandResult(status: status, stdout: child.stdout, stderr: child.stderr)
+}
+
+private var python: String {
+    ProcessInfo.processInfo.environment["RCT_PYTHON"] ?? RCTBinary.packageRoot + "/.venv/bin/python"
+}
+
+/// A scratch folder removed at the end of the test.
+private final class Scratch {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("rct-capture-\(UUID().uuidString)")
+    init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// The frames of `rct decode --json` output as (direction, command, id), per direction in stream order.
+private func frames(_ output: String, direction: String) throws -> [String] {
+    try output.split(separator: "\n").compactMap { line -> String? in
+        let object = try #require(try json(String(line)) as? [String: Any])
+        guard object["direction"] as? String == direction, let command = object["command"] as? String,
+              let id = object["id"] as? String else { return nil }
+        return "\(command) \(id)"
+    }
+}
+
+@Suite("Captures: pcap and pcapng input, serial traces as pcap", .serialized)
+struct CaptureTests {
+    @Test("Crafted captures (scapy): in order, reordered, retransmitted, a lost segment, split inside an escape",
+          arguments: ["ordered", "reordered", "retransmitted", "missing", "escape-split"])
+    func crafted(kind: String) throws {
+        let scratch = try Scratch()
+        let capture = scratch.path("\(kind).pcap")
+        let crafted = try tool(python, [RCTBinary.packageRoot + "/Tests/Oracle/craft_capture.py", kind, capture])
+        #expect(crafted.status == 0, "\(crafted.stderr)")
+        var expected: [[String: Any]] = []
+        var missing: Int?
+        for line in crafted.stdout.split(separator: "\n") {
+            let object = try #require(try json(String(line)) as? [String: Any])
+            if let count = object["missing"] as? Int { missing = count } else { expected.append(object) }
+        }
+        let decoded = try rct("decode", capture, "--json")
+        #expect(decoded.status == 0, "\(decoded.stderr)")
+        for direction in ["to_inverter", "from_inverter"] {
+            let want = expected.filter { $0["direction"] as? String == direction }.map { "\($0["command"] ?? "") \($0["id"] ?? "")" }
+            #expect(try frames(decoded.stdout, direction: direction) == want, "\(kind) \(direction)")
+        }
+        let objects = try decoded.stdout.split(separator: "\n").map { try #require(try json(String($0)) as? [String: Any]) }
+        #expect(objects.allSatisfy { $0["connection"] as? String == "192.168.1.20:50123" })
+        #expect(objects.allSatisfy { ($0["time"] as? String)?.hasPrefix("2023-11-14T22:13:20.") == true })
+        let gaps = objects.filter { $0["event"] as? String == "missing" }.compactMap { $0["count"] as? Int }
+        #expect(gaps == (missing.map { [$0] } ?? []))
+        // Nothing else: no CRC mismatch from a badly joined stream.
+        #expect(!objects.contains { $0["event"] as? String == "crc_mismatch" })
+    }
+
+    @Test("tcpdump on loopback while rct talks to the simulator (with and without noise): every frame of both directions, in order, as rct's own trace says; pcapng the same",
+          arguments: [[], ["--noise", "11"]])
+    func realCapture(simulatorOptions: [String]) throws {
+        let scratch = try Scratch()
+        let simulator = try SimulatorProcess(simulatorOptions)
+        defer { simulator.stop() }
+        let port = try #require(simulator.endpoint.split(separator: ":").last.map(String.init))
+        let capture = scratch.path("lo.pcap"), trace = scratch.path("trace.pcap")
+        let tcpdump = try ChildProcess("/usr/bin/env", ["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-w", capture, "tcp port \(port)"],
+                                       environment: ProcessInfo.processInfo.environment)
+        #expect(tcpdump.wait(until: { $0.stderr.contains("listening on") }), "tcpdump did not start: \(tcpdump.stderr)")
+        let read = try rct("--host", simulator.endpoint, "--trace-pcap", trace, "get", "battery.soc", "power_mng.soc_strategy",
+                           "inverter_sn", "battery.voltage", "g_sync.p_ac_grid_sum_lp")
+        #expect(read.status == 0, "\(read.stderr)")
+        Thread.sleep(forTimeInterval: 0.5)
+        tcpdump.signal(SIGINT)
+        _ = tcpdump.wait(timeout: 10)
+
+        let fromWire = try rct("decode", capture, "--port", port, "--json")
+        #expect(fromWire.status == 0, "\(fromWire.stderr)")
+        let fromTrace = try rct("decode", trace, "--json")
+        #expect(fromTrace.status == 0, "\(fromTrace.stderr)")
+        for direction in ["to_inverter", "from_inverter"] {
+            let wire = try frames(fromWire.stdout, direction: direction)
+            #expect(!wire.isEmpty)
+            #expect(wire == (try frames(fromTrace.stdout, direction: direction)), "\(direction)")
+        }
+        #expect(try frames(fromWire.stdout, direction: "to_inverter").prefix(5) == [
+            "READ 0x959930BF", "READ 0xF168B748", "READ 0x7924ABD9", "READ 0x65EED11B", "READ 0x91617C58"])
+        let connections = Set(try fromWire.stdout.split(separator: "\n").compactMap {
+            (try json(String($0)) as? [String: Any])?["connection"] as? String
+        })
+        #expect(connections.count == 1)
+        #expect(connections.first?.hasPrefix("127.0.0.1:") == true)
+
+        let pcapng = scratch.path("lo.pcapng")
+        #expect(try tool("/usr/bin/env", ["editcap", "-F", "pcapng", capture, pcapng]).status == 0)
+        let fromPcapng = try rct("decode", pcapng, "--port", port, "--json")
+        #expect(fromPcapng.stdout == fromWire.stdout)
+        let summary = try rct("decode", capture, "--port", port, "--summary")
+        #expect(summary.stdout.contains(" to    5 frames") || simulatorOptions.isEmpty == false, "\(summary.stdout)")
+    }
+
+    @Test("A serial trace of a pseudo-terminal link (--trace-pcap) and monitor --save-pcap read back with rct decode and tshark")
+    func serialTraces() throws {
+        let scratch = try Scratch()
+        let simulator = try SimulatorProcess(["--pty"])
+        defer { simulator.stop() }
+        let pty = try #require(simulator.ptyPath)
+        let trace = scratch.path("serial.pcap")
+        #expect(try rct("--device", pty, "--trace-pcap", trace, "get", "battery.soc", "power_mng.soc_strategy").status == 0)
+        let decoded = try rct("decode", trace, "--json")
+        #expect(try frames(decoded.stdout, direction: "to_inverter") == ["READ 0x959930BF", "READ 0xF168B748"])
+        #expect(try frames(decoded.stdout, direction: "from_inverter") == ["RESPONSE 0x959930BF", "RESPONSE 0xF168B748"])
+        #expect(decoded.stdout.contains("\"connection\":\"trace\""))
+        let tshark = try tool("/usr/bin/env", ["tshark", "-r", trace, "-T", "fields", "-e", "frame.len"])
+        #expect(tshark.status == 0, "\(tshark.stderr)")
+        #expect(!tshark.stdout.isEmpty)
+
+        let network = try SimulatorProcess()
+        defer { network.stop() }
+        let saved = scratch.path("monitor.pcap")
+        let monitor = try RCTBinary.start(["monitor", "--host", network.endpoint, "--save-pcap", saved, "-v"])
+        #expect(monitor.wait(until: { $0.stderr.contains("rct: using") }), "monitor connected")
+        #expect(try rct("get", "battery.soc", "--host", network.endpoint).status == 0)
+        #expect(monitor.wait(until: { $0.stdout.contains("RESPONSE") }), "monitor saw the answer")
+        monitor.signal(SIGINT)
+        #expect(monitor.wait(timeout: 10) == 0)
+        let fromMonitor = try rct("decode", saved, "--json")
+        #expect(try frames(fromMonitor.stdout, direction: "from_inverter") == ["READ 0x959930BF", "RESPONSE 0x959930BF"])
+    }
+
+    @Test("Bad captures: cut short, no RCT traffic, a pcap magic number in front of garbage, an unwritable trace")
+    func badCaptures() throws {
+        let scratch = try Scratch()
+        let good = scratch.path("good.pcap")
+        #expect(try tool(python, [RCTBinary.packageRoot + "/Tests/Oracle/craft_capture.py", "ordered", good]).status == 0)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
+        let cut = scratch.path("cut.pcap")
+        try bytes.prefix(bytes.count - 20).write(to: URL(fileURLWithPath: cut))
+        let truncated = try rct("decode", cut)
+        #expect(truncated.status == 64)
+        #expect(truncated.stderr.hasPrefix("rct: ") && truncated.stderr.contains("truncated"), "\(truncated.stderr)")
+        #expect(truncated.stdout.contains("READ"), "what came before the cut is still decoded")
+
+        let other = scratch.path("other.pcap")
+        #expect(try tool(python, [RCTBinary.packageRoot + "/Tests/Oracle/craft_capture.py", "other-port", other]).status == 0)
+        let none = try rct("decode", other)
+        #expect(none.status == 64)
+        #expect(none.stderr.contains("no TCP traffic to or from port 8899"))
+
+        let fake = scratch.path("fake.pcap")
+        try Data([0xD4, 0xC3, 0xB2, 0xA1] + Array(repeating: 0x2B, count: 100)).write(to: URL(fileURLWithPath: fake))
+        let garbage = try rct("decode", fake)
+        #expect(garbage.status == 64)
+        #expect(garbage.stderr.contains("not a readable capture"), "\(garbage.stderr)")
+        #expect(garbage.stderr.split(separator: "\n").count == 1)
+
+        let unwritable = try rct("--simulator", "--trace-pcap", "/nonexistent-dir/t.pcap", "get", "battery.soc")
+        #expect(unwritable.status == 64)
+        #expect(unwritable.stderr.contains("cannot write /nonexistent-dir/t.pcap"), "\(unwritable.stderr)")
+    }
+}
