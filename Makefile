@@ -8,6 +8,11 @@ SYSTEMDDIR ?= $(DESTDIR)$(PREFIX)/lib/systemd/system
 BASH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISH_COMPLETIONS = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+# Wireshark's global Lua plugin folder on Debian and derivatives (`tshark -G folders`);
+# Wireshark does not look under /usr/local, so this does not follow PREFIX. For one user
+# only: make install WIRESHARK_PLUGINS=$$HOME/.local/lib/wireshark/plugins
+WIRESHARK_PLUGINS ?= /usr/lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/wireshark/plugins
+WIRESHARK_DIR = $(DESTDIR)$(WIRESHARK_PLUGINS)
 VENV = .venv
 PYTHON = $(VENV)/bin/python
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -69,6 +74,9 @@ install: release
 	.build/release/rct --generate-completion-script zsh > $(ZSH_COMPLETIONS)/_rct
 	.build/release/rct --generate-completion-script fish > $(FISH_COMPLETIONS)/rct.fish
 	install -m 0644 Documentation/rct.1 $(MANDIR)/rct.1
+	install -d $(WIRESHARK_DIR)
+	.build/release/rct dissector > $(WIRESHARK_DIR)/rct.lua
+	chmod 0644 $(WIRESHARK_DIR)/rct.lua
 	@echo "installed. Reload udev so the rules apply to adapters plugged in now:"
 	@echo "  sudo udevadm control --reload-rules && sudo udevadm trigger --subsystem-match=tty"
 	@echo "rct serve as a service: set RCT_SERVE_OPTIONS in /etc/default/rct-serve, then"
@@ -76,7 +84,7 @@ install: release
 
 uninstall:
 	rm -f $(BINDIR)/rct $(UDEVDIR)/60-rct.rules $(SYSTEMDDIR)/rct-serve.service $(BASH_COMPLETIONS)/rct $(ZSH_COMPLETIONS)/_rct \
-	      $(FISH_COMPLETIONS)/rct.fish $(MANDIR)/rct.1
+	      $(FISH_COMPLETIONS)/rct.fish $(MANDIR)/rct.1 $(WIRESHARK_DIR)/rct.lua
 	@echo "removed. Reload udev: sudo udevadm control --reload-rules"
 
 bench: deps

@@ -18,7 +18,7 @@ struct RCT: ParsableCommand {
         subcommands: [
             GetCommand.self, SetCommand.self, ListCommand.self, DevicesCommand.self, DecodeCommand.self,
             MonitorCommand.self, ChargeCommand.self, HoldCommand.self, ReserveCommand.self, SimulatorCommand.self,
-            ServeCommand.self, ProbeCommand.self,
+            ServeCommand.self, ProbeCommand.self, DissectorCommand.self,
         ]
     )
 

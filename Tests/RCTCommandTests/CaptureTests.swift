@@ -31,6 +31,50 @@ private func frames(_ output: String, direction: String) throws -> [String] {
     }
 }
 
+/// What `rct decode --json` and the dissector agree on: per direction, each good frame as
+/// `COMMAND id name` (id in lower case), and the number of frames with a bad checksum.
+private struct Seen: Equatable, CustomStringConvertible {
+    var good: [String: [String]] = [:]
+    var bad: [String: Int] = [:]
+    var description: String { "good \(good), bad \(bad)" }
+}
+
+private func seenByDecode(_ output: String) throws -> Seen {
+    var seen = Seen()
+    for line in output.split(separator: "\n") {
+        let object = try #require(try json(String(line)) as? [String: Any])
+        let direction = try #require(object["direction"] as? String)
+        if object["event"] as? String == "crc_mismatch" { seen.bad[direction, default: 0] += 1 }
+        guard let command = object["command"] as? String, let id = object["id"] as? String, object["crc_ok"] as? Bool == true else { continue }
+        seen.good[direction, default: []].append("\(command) \(id.lowercased()) \(object["name"] as? String ?? "(unknown object)")")
+    }
+    return seen
+}
+
+/// The same, as the Lua dissector in tshark says it; `port` tells directions on TCP.
+private func seenByDissector(_ capture: String, lua: String, port: String?) throws -> Seen {
+    // Wireshark puts out-of-order segments back in order only when asked to.
+    let result = try tool("/usr/bin/env", ["tshark", "-o", "tcp.reassemble_out_of_order:TRUE", "-X", "lua_script:\(lua)", "-r", capture, "-Y", "rct", "-T", "fields",
+                                           "-e", "tcp.dstport", "-e", "rct.direction", "-e", "rct.command", "-e", "rct.id",
+                                           "-e", "rct.name", "-e", "rct.crc.status", "-E", "occurrence=a", "-E", "aggregator=;"])
+    #expect(result.status == 0, "\(result.stderr)")
+    var seen = Seen()
+    for line in result.stdout.split(separator: "\n", omittingEmptySubsequences: true) {
+        let columns = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        guard columns.count == 6 else { continue }
+        let direction = port.map { columns[0] == $0 ? "to_inverter" : "from_inverter" } ?? (columns[1] == "0" ? "to_inverter" : "from_inverter")
+        let parts = (2...5).map { columns[$0].split(separator: ";", omittingEmptySubsequences: false).map(String.init) }
+        for index in parts[0].indices where index < parts[3].count {
+            if parts[3][index] == "1" {
+                seen.good[direction, default: []].append("\(parts[0][index]) \(parts[1][index]) \(parts[2][index])")
+            } else {
+                seen.bad[direction, default: 0] += 1
+            }
+        }
+    }
+    return seen
+}
+
 @Suite("Captures: pcap and pcapng input, serial traces as pcap", .serialized)
 struct CaptureTests {
     @Test("Crafted captures (scapy): in order, reordered, retransmitted, a lost segment, split inside an escape",
@@ -59,6 +103,20 @@ struct CaptureTests {
         #expect(gaps == (missing.map { [$0] } ?? []))
         // Nothing else: no CRC mismatch from a badly joined stream.
         #expect(!objects.contains { $0["event"] as? String == "crc_mismatch" })
+
+        // The Wireshark dissector reads the same frames (TCP reassembly through Wireshark's
+        // desegmentation). A lost segment stalls Wireshark's reassembly of that direction,
+        // so there only what comes before the gap is compared.
+        let lua = scratch.path("rct.lua")
+        try rct("dissector").stdout.write(toFile: lua, atomically: true, encoding: .utf8)
+        var byDecode = try seenByDecode(decoded.stdout)
+        let byDissector = try seenByDissector(capture, lua: lua, port: "8899")
+        if kind == "missing" {
+            let count = byDissector.good["from_inverter"]?.count ?? 0
+            byDecode.good["from_inverter"] = Array((byDecode.good["from_inverter"] ?? []).prefix(count))
+            #expect(count >= 1)
+        }
+        #expect(byDissector == byDecode)
     }
 
     @Test("tcpdump on loopback while rct talks to the simulator (with and without noise): every frame of both directions, in order, as rct's own trace says; pcapng the same",
@@ -96,6 +154,13 @@ struct CaptureTests {
         #expect(connections.count == 1)
         #expect(connections.first?.hasPrefix("127.0.0.1:") == true)
 
+        let lua = scratch.path("rct.lua")
+        try rct("dissector").stdout.write(toFile: lua, atomically: true, encoding: .utf8)
+        // Another port than 8899: the dissector finds the stream by its heuristic.
+        let byDissector = try seenByDissector(capture, lua: lua, port: port)
+        #expect(byDissector == (try seenByDecode(fromWire.stdout)))
+        #expect(!(byDissector.good["from_inverter"] ?? []).isEmpty)
+
         let pcapng = scratch.path("lo.pcapng")
         #expect(try tool("/usr/bin/env", ["editcap", "-F", "pcapng", capture, pcapng]).status == 0)
         let fromPcapng = try rct("decode", pcapng, "--port", port, "--json")
@@ -116,9 +181,9 @@ struct CaptureTests {
         #expect(try frames(decoded.stdout, direction: "to_inverter") == ["READ 0x959930BF", "READ 0xF168B748"])
         #expect(try frames(decoded.stdout, direction: "from_inverter") == ["RESPONSE 0x959930BF", "RESPONSE 0xF168B748"])
         #expect(decoded.stdout.contains("\"connection\":\"trace\""))
-        let tshark = try tool("/usr/bin/env", ["tshark", "-r", trace, "-T", "fields", "-e", "frame.len"])
-        #expect(tshark.status == 0, "\(tshark.stderr)")
-        #expect(!tshark.stdout.isEmpty)
+        let lua = scratch.path("rct.lua")
+        try rct("dissector").stdout.write(toFile: lua, atomically: true, encoding: .utf8)
+        #expect(try seenByDissector(trace, lua: lua, port: nil) == (try seenByDecode(decoded.stdout)))
 
         let network = try SimulatorProcess()
         defer { network.stop() }
@@ -131,6 +196,7 @@ struct CaptureTests {
         #expect(monitor.wait(timeout: 10) == 0)
         let fromMonitor = try rct("decode", saved, "--json")
         #expect(try frames(fromMonitor.stdout, direction: "from_inverter") == ["READ 0x959930BF", "RESPONSE 0x959930BF"])
+        #expect(try seenByDissector(saved, lua: lua, port: nil) == (try seenByDecode(fromMonitor.stdout)))
     }
 
     @Test("Bad captures: cut short, no RCT traffic, a pcap magic number in front of garbage, an unwritable trace")
