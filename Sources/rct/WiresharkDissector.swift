@@ -243,14 +243,16 @@ local function dissect_stream(tvb, pinfo, tree)
             if content then good = frame_crc(content, #content - 2) == content[#content - 1] * 256 + content[#content] end
             if not good and spec.long and (content or stop == "start" or stop == "more") then
               -- A long frame's LEN may be wrong: try the end before the next start byte.
+              -- When the bytes run out first, the end of what has arrived is tried (a frame
+              -- whose LEN promises more than comes); if it does not check out, more is awaited.
               local limit = next_start(raw, length, after)
-              if limit == length and stop == "more" then return pos, info end
               local recovered = recover(raw, pos + 1, limit)
               if #recovered >= 3 + lenBytes + 4 and frame_crc(recovered, #recovered - 2) == recovered[#recovered - 1] * 256 + recovered[#recovered] then
                 add_frame(tvb, tree, pos, limit, command, recovered, lenBytes, declared, true, info)
                 pos = limit
                 goto continue
               end
+              if limit == length and stop == "more" then return pos, info end
             end
             if content == nil then
               if stop == "more" then return pos, info end

@@ -8,6 +8,7 @@ KIND is one of:
   retransmitted the same, with duplicated and overlapping retransmitted segments
   missing       the same, one segment of the answers lost
   escape-split  an answer with an escaped byte, split between the escape and the byte
+  keepalive     the answers with AT+ keep-alives, EXTENSION frames and 0x00s between them
   other-port    traffic on port 80 only
 Prints the frames every kind should decode to as JSON lines: direction, command, id.
 """
@@ -65,6 +66,9 @@ def main():
                 expected.append({"direction": "from_inverter", "command": "RESPONSE", "id": "0x%08X" % oid})
             offset += len(answer)
         print(json.dumps({"missing": len(lost[1])}))
+    elif kind == "keepalive":
+        noisy = b"AT+\r" + answers[0] + b"\x2b\x3c\xe1" + b"\x00" + answers[1] + b"AT+\r\n" + b"\x00" + answers[2]
+        from_segments = segments(noisy, 900000, 6)
     elif kind == "escape-split":
         escape = from_stream.index(b"\x2d", len(answers[0]) + len(answers[1]) + 5)
         from_segments = [(900000, from_stream[:escape + 1]), (900000 + escape + 1, from_stream[escape + 1:])]

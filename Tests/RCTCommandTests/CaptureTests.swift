@@ -1,4 +1,6 @@
 import Foundation
+import RCTProtocol
+import RCTSimulator
 import RCTTestSupport
 import Testing
 
@@ -77,8 +79,8 @@ private func seenByDissector(_ capture: String, lua: String, port: String?) thro
 
 @Suite("Captures: pcap and pcapng input, serial traces as pcap", .serialized)
 struct CaptureTests {
-    @Test("Crafted captures (scapy): in order, reordered, retransmitted, a lost segment, split inside an escape",
-          arguments: ["ordered", "reordered", "retransmitted", "missing", "escape-split"])
+    @Test("Crafted captures (scapy): in order, reordered, retransmitted, a lost segment, split inside an escape, keep-alives",
+          arguments: ["ordered", "reordered", "retransmitted", "missing", "escape-split", "keepalive"])
     func crafted(kind: String) throws {
         let scratch = try Scratch()
         let capture = scratch.path("\(kind).pcap")
@@ -120,7 +122,7 @@ struct CaptureTests {
     }
 
     @Test("tcpdump on loopback while rct talks to the simulator (with and without noise): every frame of both directions, in order, as rct's own trace says; pcapng the same",
-          arguments: [[], ["--noise", "11"]])
+          arguments: [[], ["--noise", "11"], ["--wrong-len", "long", "--leading-zero"]])
     func realCapture(simulatorOptions: [String]) throws {
         let scratch = try Scratch()
         let simulator = try SimulatorProcess(simulatorOptions)
@@ -131,7 +133,7 @@ struct CaptureTests {
                                        environment: ProcessInfo.processInfo.environment)
         #expect(tcpdump.wait(until: { $0.stderr.contains("listening on") }), "tcpdump did not start: \(tcpdump.stderr)")
         let read = try rct("--host", simulator.endpoint, "--trace-pcap", trace, "get", "battery.soc", "power_mng.soc_strategy",
-                           "inverter_sn", "battery.voltage", "g_sync.p_ac_grid_sum_lp")
+                           "inverter_sn", "battery.voltage", "g_sync.p_ac_grid_sum_lp", "logger.minutes_soc_log_ts")
         #expect(read.status == 0, "\(read.stderr)")
         Thread.sleep(forTimeInterval: 0.5)
         tcpdump.signal(SIGINT)
@@ -166,7 +168,16 @@ struct CaptureTests {
         let fromPcapng = try rct("decode", pcapng, "--port", port, "--json")
         #expect(fromPcapng.stdout == fromWire.stdout)
         let summary = try rct("decode", capture, "--port", port, "--summary")
-        #expect(summary.stdout.contains(" to    5 frames") || simulatorOptions.isEmpty == false, "\(summary.stdout)")
+        if simulatorOptions.first != "--noise" {
+            #expect(summary.stdout.contains(" to    6 frames"), "\(summary.stdout)")
+            #expect(summary.stdout.contains(" from  6 frames, 0 CRC errors"), "\(summary.stdout)")
+        }
+        if simulatorOptions.first == "--wrong-len" {
+            // The long answer's LEN was wrong: rct and the dissector both found its end by the checksum.
+            #expect(fromWire.stdout.contains("\"declared_length\""))
+            let expertInfo = try tool("/usr/bin/env", ["tshark", "-X", "lua_script:\(lua)", "-r", capture, "-Y", "rct.length.wrong"])
+            #expect(expertInfo.stdout.contains("LONG_RESPONSE logger.minutes_soc_log_ts"), "\(expertInfo.stdout)")
+        }
     }
 
     @Test("A serial trace of a pseudo-terminal link (--trace-pcap) and monitor --save-pcap read back with rct decode and tshark")
@@ -197,6 +208,34 @@ struct CaptureTests {
         let fromMonitor = try rct("decode", saved, "--json")
         #expect(try frames(fromMonitor.stdout, direction: "from_inverter") == ["READ 0x959930BF", "RESPONSE 0x959930BF"])
         #expect(try seenByDissector(saved, lua: lua, port: nil) == (try seenByDecode(fromMonitor.stdout)))
+    }
+
+    @Test("monitor --save-pcap on a pseudo-terminal link: frames split across reads come back whole in rct decode and in the dissector")
+    func monitorOnSerial() throws {
+        let scratch = try Scratch()
+        let terminal = try PseudoTerminal.openRaw()
+        defer { close(terminal.master); close(terminal.slave) }
+        let saved = scratch.path("serial-monitor.pcap")
+        let monitor = try RCTBinary.start(["monitor", "--device", terminal.path, "--save-pcap", saved, "-v"])
+        #expect(monitor.wait(until: { $0.stderr.contains("rct: using") }), "monitor opened the port: \(monitor.stderr)")
+        let encoded = try [Frame(command: .response, objectID: ObjectID(0x959930BF), payload: [0x3F, 0x0C, 0xCC, 0xCD]),
+                          Frame(command: .response, objectID: ObjectID(0xF168B748), payload: [0x2B])].map { try $0.encoded() }
+        let stream = encoded.joined().map { $0 }
+        // Three writes with pauses: the second frame arrives in two reads.
+        for part in [stream[..<5], stream[5..<17], stream[17...]] {
+            _ = Array(part).withUnsafeBytes { write(terminal.master, $0.baseAddress, $0.count) }
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        #expect(monitor.wait(until: { $0.stdout.components(separatedBy: "RESPONSE").count == 3 }), "\(monitor.stdout)")
+        monitor.signal(SIGINT)
+        #expect(monitor.wait(timeout: 10) == 0)
+        let decoded = try rct("decode", saved, "--json")
+        #expect(try frames(decoded.stdout, direction: "from_inverter") == ["RESPONSE 0x959930BF", "RESPONSE 0xF168B748"])
+        let lua = scratch.path("rct.lua")
+        try rct("dissector").stdout.write(toFile: lua, atomically: true, encoding: .utf8)
+        #expect(try seenByDissector(saved, lua: lua, port: nil) == (try seenByDecode(decoded.stdout)))
+        let packets = try tool("/usr/bin/env", ["tshark", "-r", saved, "-T", "fields", "-e", "frame.number"])
+        #expect(packets.stdout.split(separator: "\n").count >= 3, "the chunks are separate records: \(packets.stdout)")
     }
 
     @Test("Bad captures: cut short, no RCT traffic, a pcap magic number in front of garbage, an unwritable trace")
