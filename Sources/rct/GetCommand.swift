@@ -122,32 +122,9 @@ struct GetCommand: ParsableCommand {
     private func clamp(_ seconds: Int64) -> Int64 { min(max(seconds, Int64(Int32.min)), Int64(Int32.max)) }
 
     private func print(_ results: [(ObjectInfo, Result<Value, Failure>)]) {
-        if connection.json {
-            Console.out(JSON.array(results.map { object, result in
-                var members: [(String, JSON)] = [("name", .string(object.name)), ("id", .string(object.id.description)),
-                                                 ("type", .string(object.responseType.rawValue))]
-                // The value stays the fraction the device sends; text shows it as a percentage.
-                if object.isFraction { members.append(("scale", .string("fraction"))) }
-                switch result {
-                case let .success(value):
-                    members.append(("value", JSONValue.of(value)))
-                    members.append(("unit", .optional(object.unit)))
-                    if case let .integer(number) = value, !object.labels.isEmpty {
-                        members.append(("label", .optional(object.label(for: number))))
-                    }
-                case let .failure(failure):
-                    members.append(("unit", .optional(object.unit)))
-                    members.append(("error", .string(failure.message)))
-                }
-                return .object(members)
-            }).text)
-            return
-        }
-        for (object, result) in results {
-            switch result {
-            case let .success(value): Console.out("\(object.name) \(OutputText.value(value, of: object))")
-            case let .failure(failure): Console.error("rct: \(object.name): \(failure.message)")
-            }
-        }
+        ReadOutput(json: connection.json).print(results.map { object, result in
+            ReadOutput.Row(name: object.name, id: object.id.description, type: object.responseType.rawValue, unit: object.unit,
+                           object: object, register: nil, result: result, text: { OutputText.value($0, of: object) })
+        })
     }
 }

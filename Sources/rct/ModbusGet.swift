@@ -51,34 +51,11 @@ struct ModbusGet {
     }
 
     private func print(_ results: [(ModbusRegister, Result<Value, Failure>)]) {
-        if connection.json {
-            Console.out(JSON.array(results.map { register, result in
-                var members: [(String, JSON)] = [
-                    ("name", .string(register.name)), ("id", .optional(register.object?.id.description)),
-                    ("type", .string(register.object?.responseType.rawValue ?? register.layout.rawValue)),
-                ]
-                if register.object?.isFraction == true { members.append(("scale", .string("fraction"))) }
-                switch result {
-                case let .success(value):
-                    members.append(("value", JSONValue.of(value)))
-                    members.append(("unit", .optional(register.unit)))
-                    if case let .integer(number) = value, let object = register.object, !object.labels.isEmpty {
-                        members.append(("label", .optional(object.label(for: number))))
-                    }
-                case let .failure(failure):
-                    members.append(("unit", .optional(register.unit)))
-                    members.append(("error", .string(failure.message)))
-                }
-                members.append(("register", .int(register.address)))
-                return .object(members)
-            }).text)
-            return
-        }
-        for (register, result) in results {
-            switch result {
-            case let .success(value): Console.out("\(register.name) \(OutputText.value(value, of: register))")
-            case let .failure(failure): Console.error("rct: \(register.name): \(failure.message)")
-            }
-        }
+        ReadOutput(json: connection.json).print(results.map { register, result in
+            ReadOutput.Row(name: register.name, id: register.object?.id.description,
+                           type: register.object?.responseType.rawValue ?? register.layout.rawValue, unit: register.unit,
+                           object: register.object, register: register.address, result: result,
+                           text: { OutputText.value($0, of: register) })
+        })
     }
 }
