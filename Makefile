@@ -20,6 +20,7 @@ APT_PACKAGES = libudev-dev libmosquitto-dev libmodbus-dev libpcap-dev tcpdump ts
 RCTCLIENT = rctclient[cli]==0.0.6
 PROMETHEUS_CLIENT = prometheus-client==0.26.0
 PYMODBUS = pymodbus==3.16.1 pyserial==3.5
+SCAPY = scapy==2.8.0
 
 .PHONY: help deps venv build release test demo install uninstall bench fuzz docs completions clean
 
@@ -48,7 +49,7 @@ deps:
 venv: $(VENV)/.installed
 $(VENV)/.installed: Makefile
 	[ -x $(PYTHON) ] || python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q '$(RCTCLIENT)' '$(PROMETHEUS_CLIENT)' $(PYMODBUS)
+	$(VENV)/bin/pip install -q '$(RCTCLIENT)' '$(PROMETHEUS_CLIENT)' $(PYMODBUS) $(SCAPY)
 	touch $@
 
 build: deps
