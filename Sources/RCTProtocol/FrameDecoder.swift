@@ -397,7 +397,7 @@ public struct FrameDecoder: Sendable {
     @inline(__always)
     private func check(_ command: Command, data: UnsafeBufferPointer<UInt8>, crc: UInt16, received: UInt16,
                        wireEnd: Int, in raw: UnsafeBufferPointer<UInt8>, at position: Int,
-                       table: UnsafeBufferPointer<UInt16>, materialising: Bool = true) -> Step {
+                       table: UnsafeBufferPointer<UInt16>, materialising: Bool) -> Step {
         var crc = crc
         if ((command.isLong ? 3 : 2) + data.count) & 1 == 1 {
             crc = CRC16.update(crc, with: 0, table: table)

@@ -41,7 +41,7 @@ public struct ModbusRegister: Sendable, Hashable {
         case .ascii:
             let bytes = words.flatMap { [UInt8(truncatingIfNeeded: $0 >> 8), UInt8(truncatingIfNeeded: $0)] }
             let text = String(decoding: bytes.filter { $0 != 0 }, as: UTF8.self)
-            return .string(text.trimmingASCIISpaces())
+            return .string(text.trimmingCharacters(in: " "))
         case .int16, .uint16, .uint32:
             let raw: Int64 = switch layout {
             case .int16: Int64(Int16(bitPattern: words[0]))
@@ -66,14 +66,4 @@ public struct ModbusValueError: Error, Sendable, Equatable, CustomStringConverti
     public let got: Int
 
     public var description: String { "\(name): expected \(expected) register(s), got \(got)" }
-}
-
-extension String {
-    /// Without leading and trailing spaces.
-    fileprivate func trimmingASCIISpaces() -> String {
-        let bytes = Array(utf8)
-        guard let first = bytes.firstIndex(where: { $0 != 0x20 }),
-              let last = bytes.lastIndex(where: { $0 != 0x20 }) else { return "" }
-        return String(decoding: bytes[first...last], as: UTF8.self)
-    }
 }

@@ -18,17 +18,16 @@ struct CaptureDecode {
         var word: String { self == .toInverter ? "to  " : "from" }
     }
 
-    /// One direction of one connection.
-    private struct Flow {
-        let connection: String
-        let direction: Direction
-        var reassembler = StreamReassembler()
-        var writer: DumpWriter
-    }
-
+    /// One direction of one connection: who and which way.
     private struct Key: Hashable {
         let connection: String
         let direction: Direction
+    }
+
+    /// What is kept for one direction of one connection.
+    private struct Flow {
+        var reassembler = StreamReassembler()
+        var writer: DumpWriter
     }
 
     /// Decodes the capture to standard output; a capture cut short still prints what it
@@ -102,8 +101,7 @@ struct CaptureDecode {
                 (sequence, isSYN, payload) = (segment.sequence, segment.isSYN, segment.payload)
             }
             if flows[key] == nil {
-                flows[key] = Flow(connection: key.connection, direction: key.direction,
-                                  writer: DumpWriter(json: json, formatsLines: !summary))
+                flows[key] = Flow(writer: DumpWriter(json: json, formatsLines: !summary))
                 order.append(key)
             }
             if let sequence {
@@ -117,7 +115,7 @@ struct CaptureDecode {
             deliver(flows[key]?.reassembler.finish() ?? [], to: key)
             flows[key]?.writer.finish(emit: emitter(key))
         }
-        if summary { printSummary(order.compactMap { flows[$0] }, into: &output) }
+        if summary { printSummary(order.compactMap { key in flows[key].map { (key, $0.writer) } }, into: &output) }
         output.flush()
         if let failure { throw failure }
         if order.isEmpty {
@@ -127,18 +125,18 @@ struct CaptureDecode {
         return .success
     }
 
-    private func printSummary(_ flows: [Flow], into output: inout OutputBuffer) {
+    private func printSummary(_ flows: [(Key, DumpWriter)], into output: inout OutputBuffer) {
         if json {
-            output.line(JSON.array(flows.map { flow in
-                .object([("connection", .string(flow.connection)), ("direction", .string(flow.direction.rawValue)),
-                         ("frames", .int(flow.writer.frames)), ("crc_errors", .int(flow.writer.crcErrors)),
-                         ("skipped_bytes", .int(flow.writer.skippedBytes)), ("missing_bytes", .int(flow.writer.missingBytes)),
-                         ("bytes", .int(flow.writer.bytes))])
+            output.line(JSON.array(flows.map { key, writer in
+                .object([("connection", .string(key.connection)), ("direction", .string(key.direction.rawValue)),
+                         ("frames", .int(writer.frames)), ("crc_errors", .int(writer.crcErrors)),
+                         ("skipped_bytes", .int(writer.skippedBytes)), ("missing_bytes", .int(writer.missingBytes)),
+                         ("bytes", .int(writer.bytes))])
             }).text)
             return
         }
-        for flow in flows {
-            output.line("\(flow.connection)  \(flow.direction.word)  \(flow.writer.summaryText), \(flow.writer.missingBytes) bytes missing")
+        for (key, writer) in flows {
+            output.line("\(key.connection)  \(key.direction.word)  \(writer.summaryText), \(writer.missingBytes) bytes missing")
         }
     }
 

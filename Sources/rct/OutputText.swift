@@ -45,13 +45,13 @@ enum OutputText {
     /// the number (see ``NumberText``) or text with the register's unit.
     static func value(_ value: Value, of register: ModbusRegister) -> String {
         if let object = register.object { return self.value(value, of: object) }
-        var text = switch value {
-        case let .float(float): NumberText.format(Double(float))
-        case let .integer(integer): "\(integer)"
-        default: ValueText.describe(value)
+        return TextBuffer.string { text in
+            append(value, of: nil, to: &text)
+            if let unit = register.unit, value.numericValue != nil {
+                text.append(ascii: UInt8(ascii: " "))
+                text.append(unit)
+            }
         }
-        if let unit = register.unit, value.numericValue != nil { text += " \(unit)" }
-        return text
     }
 
     private static func isSeries(_ value: Value) -> Bool {
