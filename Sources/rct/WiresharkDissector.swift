@@ -152,6 +152,26 @@ local function recover(raw, pos, limit)
   return content
 end
 
+-- Whether `content` (command, LEN, data, checksum) ends with its own checksum.
+local function checks_out(content)
+  return frame_crc(content, #content - 2) == content[#content - 1] * 256 + content[#content]
+end
+
+-- Reads the frame that starts at raw index `pos` as its LEN declares it. Returns the LEN,
+-- then the content (command, LEN, data, checksum) and the raw index after it, and the raw
+-- index after the LEN. When the content cannot be read (a LEN above the maximum, a start
+-- byte first, or the end of the buffer) it is nil and the third value says why
+-- ("oversize", "start", "more"); when not even the LEN can be read, the LEN is nil too.
+local function read_frame(raw, length, pos, spec)
+  local lenBytes = spec.long and 2 or 1
+  local header, after = unescape(raw, length, pos + 1, 1 + lenBytes)
+  if header == nil then return nil, nil, after end
+  local declared = lenBytes == 2 and header[2] * 256 + header[3] or header[2]
+  if declared > MAXIMUM then return declared, nil, "oversize", after end
+  local content, stop = unescape(raw, length, after, #header + declared + 2, { table.unpack(header) })
+  return declared, content, stop, after
+end
+
 local function next_start(raw, length, pos)
   while pos < length do
     local byte = raw:get_index(pos)
@@ -228,42 +248,36 @@ local function dissect_stream(tvb, pinfo, tree)
       else
         local spec = commands[command]
         local lenBytes = spec.long and 2 or 1
-        local header, after = unescape(raw, length, pos + 1, 1 + lenBytes)
-        if header == nil then
-          if after == "more" then return pos, info end
+        local declared, content, stop, after = read_frame(raw, length, pos, spec)
+        if declared == nil then
+          if stop == "more" then return pos, info end
+          pos = pos + 1
+        elseif declared > MAXIMUM or (declared < (spec.plant and 8 or 4) and not spec.long) then
           pos = pos + 1
         else
-          local declared = lenBytes == 2 and header[2] * 256 + header[3] or header[2]
-          local headerSize = spec.plant and 8 or 4
-          if declared > MAXIMUM or (declared < headerSize and not spec.long) then
+          local good = content ~= nil and checks_out(content)
+          if not good and spec.long then
+            -- A long frame's LEN may be wrong: try the end before the next start byte.
+            -- When the bytes run out first, the end of what has arrived is tried (a frame
+            -- whose LEN promises more than comes); if it does not check out, more is awaited.
+            local limit = next_start(raw, length, after)
+            local recovered = recover(raw, pos + 1, limit)
+            if #recovered >= 3 + lenBytes + 4 and checks_out(recovered) then
+              add_frame(tvb, tree, pos, limit, command, recovered, lenBytes, declared, true, info)
+              pos = limit
+              goto continue
+            end
+            if limit == length and stop == "more" then return pos, info end
+          end
+          if content == nil then
+            if stop == "more" then return pos, info end
             pos = pos + 1
+          elseif good then
+            add_frame(tvb, tree, pos, stop, command, content, lenBytes, nil, true, info)
+            pos = stop
           else
-            local content, stop, where = unescape(raw, length, after, #header + declared + 2, { table.unpack(header) })
-            local good = false
-            if content then good = frame_crc(content, #content - 2) == content[#content - 1] * 256 + content[#content] end
-            if not good and spec.long and (content or stop == "start" or stop == "more") then
-              -- A long frame's LEN may be wrong: try the end before the next start byte.
-              -- When the bytes run out first, the end of what has arrived is tried (a frame
-              -- whose LEN promises more than comes); if it does not check out, more is awaited.
-              local limit = next_start(raw, length, after)
-              local recovered = recover(raw, pos + 1, limit)
-              if #recovered >= 3 + lenBytes + 4 and frame_crc(recovered, #recovered - 2) == recovered[#recovered - 1] * 256 + recovered[#recovered] then
-                add_frame(tvb, tree, pos, limit, command, recovered, lenBytes, declared, true, info)
-                pos = limit
-                goto continue
-              end
-              if limit == length and stop == "more" then return pos, info end
-            end
-            if content == nil then
-              if stop == "more" then return pos, info end
-              pos = pos + 1
-            elseif good then
-              add_frame(tvb, tree, pos, stop, command, content, lenBytes, nil, true, info)
-              pos = stop
-            else
-              add_frame(tvb, tree, pos, stop, command, content, lenBytes, nil, false, info)
-              pos = pos + 1
-            end
+            add_frame(tvb, tree, pos, stop, command, content, lenBytes, nil, false, info)
+            pos = pos + 1
           end
         end
       end
@@ -311,13 +325,8 @@ local function heuristic(tvb, pinfo, tree)
   if pos >= length - 1 or raw:get_index(pos) ~= START then return false end
   local spec = commands[raw:get_index(pos + 1)]
   if not spec then return false end
-  local lenBytes = spec.long and 2 or 1
-  local header, after = unescape(raw, length, pos + 1, 1 + lenBytes)
-  if not header then return false end
-  local declared = lenBytes == 2 and header[2] * 256 + header[3] or header[2]
-  if declared > MAXIMUM then return false end
-  local content = unescape(raw, length, after, #header + declared + 2, { table.unpack(header) })
-  if not content or frame_crc(content, #content - 2) ~= content[#content - 1] * 256 + content[#content] then return false end
+  local _, content = read_frame(raw, length, pos, spec)
+  if not content or not checks_out(content) then return false end
   pinfo.conversation = rct
   rct.dissector(tvb, pinfo, tree)
   return true
