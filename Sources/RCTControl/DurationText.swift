@@ -1,3 +1,5 @@
+import RCTTransport
+
 /// Durations as people type them: `90`, `90s`, `15m`, `2h`, `1h30m`.
 public enum DurationText {
     /// Seconds for `text`, or nil if it is not a positive duration.
@@ -30,8 +32,8 @@ public enum DurationText {
 
     /// `1h 02m 03s`-style text for progress lines.
     public static func format(_ seconds: Double) -> String {
-        // Bounded like a Deadline (about 31 years), so any Double can be written.
-        let whole = seconds.isNaN ? 0 : Int(min(max(0, seconds), 1e9).rounded())
+        // Bounded like a Deadline, so any Double can be written.
+        let whole = seconds.isNaN ? 0 : Int(min(max(0, seconds), Deadline.longestMove).rounded())
         let hours = whole / 3600, minutes = whole % 3600 / 60, rest = whole % 60
         if hours > 0 { return "\(hours)h\(minutes < 10 ? "0" : "")\(minutes)m" }
         if minutes > 0 { return "\(minutes)m\(rest < 10 ? "0" : "")\(rest)s" }

@@ -19,10 +19,14 @@ public struct Deadline: Sendable, Comparable {
         now.adding(seconds: seconds)
     }
 
-    /// This deadline moved by `seconds`. Any Double is taken: a move beyond about 31 years
+    /// The longest move a deadline takes, in seconds (about 31 years): more would not fit
+    /// its nanoseconds.
+    public static let longestMove = 1e9
+
+    /// This deadline moved by `seconds`. Any Double is taken: a move beyond ``longestMove``
     /// (a user's `--duration 1e300`, infinity) is cut to that, and NaN moves nothing.
     public func adding(seconds: Double) -> Deadline {
-        let bounded = seconds.isNaN ? 0 : min(max(seconds, -1e9), 1e9)
+        let bounded = seconds.isNaN ? 0 : min(max(seconds, -Self.longestMove), Self.longestMove)
         return Deadline(nanoseconds: nanoseconds + Int64((bounded * 1e9).rounded()))
     }
 
