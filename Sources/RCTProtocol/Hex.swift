@@ -1,24 +1,14 @@
 /// Hex text for byte dumps and traces, e.g. `2B 02 05`.
 public enum HexText {
     /// The bytes as upper-case hex pairs separated by `separator`.
-    public static func format<Bytes: Sequence<UInt8>>(_ bytes: Bytes, separator: String = " ") -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.underestimatedCount * (2 + separator.utf8.count))
-        for byte in bytes {
-            if !out.isEmpty { out.append(contentsOf: separator.utf8) }
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
+    public static func format(_ bytes: some Collection<UInt8>, separator: StaticString = " ") -> String {
+        TextBuffer.string(capacity: 3 * bytes.count) { $0.appendHex(bytes, separator: separator) }
     }
 
     /// `value` in upper-case hex, zero-padded to at least `digits` digits, e.g. stream offsets.
     public static func number(_ value: some BinaryInteger, digits: Int) -> String {
         hex(value, digits: digits)
     }
-
-    /// The upper-case hex digits as ASCII bytes.
-    static let digits: [UInt8] = Array("0123456789ABCDEF".utf8)
 
     /// Reads hex text such as a capture pasted from a dump: pairs of hex digits,
     /// with any whitespace, `:` or `,` between them and an optional `0x` per pair.

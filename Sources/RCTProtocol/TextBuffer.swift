@@ -3,17 +3,22 @@
 /// (``NumberText``, ``WriteRule/format(_:decimals:)``, ``ValueText/timestamp(_:)``,
 /// ``HexText``) are made from it.
 public struct TextBuffer: Sendable {
-    /// The text so far.
-    public var bytes: [UInt8]
+    /// Room for the text: always filled with bytes up to its capacity, so writing needs no
+    /// per-byte bookkeeping by the array; the text is its first ``count`` bytes.
+    private var storage: [UInt8]
+    /// How many bytes of text there are.
+    public private(set) var count = 0
 
     /// An empty buffer with room for `capacity` bytes.
     public init(capacity: Int = 64) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        storage = Array(repeating: 0, count: max(capacity, 32))
     }
 
     /// The text as a string.
-    public var string: String { String(decoding: bytes, as: UTF8.self) }
+    public var string: String { String(decoding: storage[..<count], as: UTF8.self) }
+
+    /// Whether there is no text.
+    public var isEmpty: Bool { count == 0 }
 
     /// The string made by `body`.
     public static func string(capacity: Int = 32, _ body: (inout TextBuffer) -> Void) -> String {
@@ -22,53 +27,160 @@ public struct TextBuffer: Sendable {
         return buffer.string
     }
 
+    /// Hands the text to `body` as bytes, e.g. to write it to a file.
+    public func withBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        try storage.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[..<count])) }
+    }
+
+    /// Empties the buffer and keeps its room.
+    public mutating func removeAll() {
+        count = 0
+    }
+
+    /// Writes at most `maximum` bytes at the end through `body`, which returns how many it
+    /// wrote: one check for room and one exclusive access for a whole field.
+    @inline(__always)
+    private mutating func write(maximum: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        if count + maximum > storage.count { grow(toHold: count + maximum) }
+        let start = count
+        let written = storage.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return 0 }
+            return body(base + start)
+        }
+        count = start + written
+    }
+
+    private mutating func grow(toHold needed: Int) {
+        storage.append(contentsOf: repeatElement(0, count: max(needed, 2 * storage.count) - storage.count))
+    }
+
     /// Appends `text`.
     public mutating func append(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        if text.utf8.withContiguousStorageIfAvailable({ append($0) }) == nil {
+            var text = text
+            text.withUTF8 { append($0) }
+        }
+    }
+
+    /// Appends `bytes` as they are.
+    public mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        write(maximum: bytes.count) { target in
+            target.update(from: source, count: bytes.count)
+            return bytes.count
+        }
     }
 
     /// Appends `text` and spaces up to `width` bytes.
     public mutating func append(_ text: String, paddedTo width: Int) {
-        let start = bytes.count
+        let start = count
         append(text)
-        let written = bytes.count - start
-        if written < width { bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: width - written)) }
+        appendSpaces(width - (count - start))
+    }
+
+    /// Appends `number` spaces, if it is above zero.
+    public mutating func appendSpaces(_ number: Int) {
+        guard number > 0 else { return }
+        write(maximum: number) { target in
+            target.update(repeating: UInt8(ascii: " "), count: number)
+            return number
+        }
     }
 
     /// Appends one ASCII byte.
     public mutating func append(ascii byte: UInt8) {
-        bytes.append(byte)
+        write(maximum: 1) { target in
+            target.pointee = byte
+            return 1
+        }
     }
 
     /// Appends `value` in decimal.
     public mutating func appendDecimal(_ value: Int64) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        if value < 0 { append(ascii: UInt8(ascii: "-")) }
         appendDigits(value.magnitude, minimumCount: 1)
     }
 
     /// Appends the decimal digits of `value`, zero-padded to `minimumCount`.
     public mutating func appendDigits(_ value: UInt64, minimumCount: Int) {
-        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // room for 20 digits
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            repeat {
-                scratch[31 - count] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+        var length = 1
+        var limit: UInt64 = 10
+        // A UInt64 has at most 20 digits; the limit stops growing before it would overflow.
+        while length < 20 && value >= limit {
+            length += 1
+            limit = limit &* 10
+        }
+        let total = max(length, minimumCount)
+        write(maximum: total) { target in
+            var rest = value
+            var index = total
+            while index > 0 {
+                index -= 1
+                target[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
                 rest /= 10
-                count += 1
-            } while rest > 0
-            if count < minimumCount { bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: minimumCount - count)) }
-            bytes.append(contentsOf: scratch[(32 - count)...])
+            }
+            return total
         }
     }
 
     /// Appends `value` in upper-case hex, zero-padded to at least `digits` digits.
     public mutating func appendHex(_ value: UInt64, digits: Int) {
-        let count = max(digits, (64 - value.leadingZeroBitCount + 3) / 4)
-        for index in 0..<count {
-            bytes.append(HexText.digits[Int(truncatingIfNeeded: value >> UInt64(4 * (count - 1 - index))) & 0xF])
+        let total = max(digits, (64 - value.leadingZeroBitCount + 3) / 4)
+        if total == 8 { return appendEightHexDigits(UInt32(truncatingIfNeeded: value)) }
+        write(maximum: total) { target in
+            var rest = value
+            var index = total
+            while index > 0 {
+                index -= 1
+                target[index] = Self.hexDigit(UInt8(truncatingIfNeeded: rest) & 0xF)
+                rest &>>= 4
+            }
+            return total
         }
+    }
+
+    /// Appends the eight hex digits of `value` (offsets and object ids, on every dump line)
+    /// computed side by side in one word: each nibble moved into a byte of its own, then
+    /// turned into its ASCII digit in all eight bytes at once.
+    private mutating func appendEightHexDigits(_ value: UInt32) {
+        var spread = UInt64(value)
+        spread = (spread & 0xFFFF_0000) << 16 | (spread & 0x0000_FFFF)
+        spread = (spread & 0x0000_FF00_0000_FF00) << 8 | (spread & 0x0000_00FF_0000_00FF)
+        spread = (spread & 0x00F0_00F0_00F0_00F0) << 4 | (spread & 0x000F_000F_000F_000F)
+        // Now byte i holds nibble i, the lowest first. Bytes of 10 and above get 7 more, to
+        // go from '9' + 1 to 'A'.
+        let letters = ((spread &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
+        let ascii = spread &+ 0x3030_3030_3030_3030 &+ letters &* 7
+        // The highest nibble first in memory: the highest byte first.
+        let digits = ascii.bigEndian
+        write(maximum: 8) { target in
+            UnsafeMutableRawPointer(target).storeBytes(of: digits, as: UInt64.self)
+            return 8
+        }
+    }
+
+    /// Appends `bytes` as upper-case hex pairs with `separator` between them, e.g. `2B 02 05`.
+    public mutating func appendHex(_ bytes: some Collection<UInt8>, separator: StaticString = " ") {
+        let gap = separator.utf8CodeUnitCount
+        write(maximum: bytes.count * (2 + gap)) { target in
+            var index = 0
+            for byte in bytes {
+                if index > 0 {
+                    (target + index).update(from: separator.utf8Start, count: gap)
+                    index += gap
+                }
+                target[index] = Self.hexDigit(byte >> 4)
+                target[index + 1] = Self.hexDigit(byte & 0xF)
+                index += 2
+            }
+            return index
+        }
+    }
+
+    /// The ASCII upper-case hex digit for `nibble` (0 to 15).
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "A") &+ (nibble &- 10)
     }
 
     /// Appends `value` with exactly `decimals` digits after the point (see
@@ -83,10 +195,10 @@ public struct TextBuffer: Sendable {
         guard abs(value) * scale < 9.0e15 else { return append("\(value)") }
         let scaled = (abs(value) * scale).rounded()
         let whole = UInt64(scaled / scale)
-        if value < 0 && scaled != 0 { bytes.append(UInt8(ascii: "-")) }
+        if value < 0 && scaled != 0 { append(ascii: UInt8(ascii: "-")) }
         appendDigits(whole, minimumCount: 1)
         if decimals > 0 {
-            bytes.append(UInt8(ascii: "."))
+            append(ascii: UInt8(ascii: "."))
             appendDigits(UInt64(scaled - Double(whole) * scale), minimumCount: decimals)
         }
     }
@@ -94,7 +206,7 @@ public struct TextBuffer: Sendable {
     /// Appends `value` with the precision rule of ``NumberText``.
     public mutating func appendNumber(_ value: Double) {
         guard value.isFinite else { return append("\(value)") }
-        guard value != 0 else { return bytes.append(UInt8(ascii: "0")) }
+        guard value != 0 else { return append(ascii: UInt8(ascii: "0")) }
         if abs(value) >= NumberText.scientificFrom { return appendScientific(value) }
         var magnitude = abs(value)
         var decimals = NumberText.significantDigits - 1
@@ -106,7 +218,7 @@ public struct TextBuffer: Sendable {
             magnitude *= 10
             decimals += 1
         }
-        let start = bytes.count
+        let start = count
         appendFixed(value, decimals: decimals)
         trimZeros(from: start)
     }
@@ -120,18 +232,24 @@ public struct TextBuffer: Sendable {
 
     /// Appends `value` as four significant digits and a power of ten, e.g. `-1.233e+15`.
     private mutating func appendScientific(_ value: Double) {
-        var mantissa = abs(value)
-        var exponent: Int64 = 0
-        while mantissa >= 10 {
-            mantissa /= 10
-            exponent += 1
+        // The largest power of ten not above the number, found by bisection, then one
+        // division by it: one rounding, where dividing by ten step by step made one a step.
+        let magnitude = abs(value)
+        let powers = Self.powersOfTen
+        var low = 0
+        var high = powers.count - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if powers[middle] <= magnitude { low = middle } else { high = middle - 1 }
         }
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        let start = bytes.count
+        var exponent = Int64(low)
+        let mantissa = magnitude / powers[low]
+        if value < 0 { append(ascii: UInt8(ascii: "-")) }
+        let start = count
         appendFixed(mantissa, decimals: NumberText.significantDigits - 1)
-        if bytes[start...].starts(with: [UInt8(ascii: "1"), UInt8(ascii: "0")]) {
+        if storage[start] == UInt8(ascii: "1"), storage[start + 1] == UInt8(ascii: "0") {
             // Rounded up to 10: one more power of ten.
-            bytes.removeSubrange(start...)
+            count = start
             exponent += 1
             appendFixed(mantissa / 10, decimals: NumberText.significantDigits - 1)
         }
@@ -140,20 +258,25 @@ public struct TextBuffer: Sendable {
         appendDecimal(exponent)
     }
 
+    /// 10^0 to 10^308, each the double nearest to it (Swift reads decimal text correctly
+    /// rounded); 10^309 is beyond the largest double.
+    private static let powersOfTen: [Double] = (0...308).map { Double("1e\($0)") ?? .infinity }
+
     /// Drops trailing zeros after a decimal point written from `start` on, and a bare point;
     /// `-0` becomes `0`.
     private mutating func trimZeros(from start: Int) {
-        guard bytes[start...].contains(UInt8(ascii: ".")) else { return }
-        while bytes.last == UInt8(ascii: "0") { bytes.removeLast() }
-        if bytes.last == UInt8(ascii: ".") { bytes.removeLast() }
-        if bytes.count - start == 2, bytes[start] == UInt8(ascii: "-"), bytes[start + 1] == UInt8(ascii: "0") {
-            bytes.removeSubrange(start...)
-            bytes.append(UInt8(ascii: "0"))
+        guard storage[start..<count].contains(UInt8(ascii: ".")) else { return }
+        while storage[count - 1] == UInt8(ascii: "0") { count -= 1 }
+        if storage[count - 1] == UInt8(ascii: ".") { count -= 1 }
+        if count - start == 2, storage[start] == UInt8(ascii: "-"), storage[start + 1] == UInt8(ascii: "0") {
+            count = start
+            append(ascii: UInt8(ascii: "0"))
         }
     }
 
-    /// Appends seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ` (UTC, proleptic Gregorian).
-    public mutating func appendTimestamp(_ seconds: Int64) {
+    /// Appends seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ` (UTC, proleptic Gregorian), or
+    /// with `microseconds` as `YYYY-MM-DDTHH:MM:SS.uuuuuuZ`.
+    public mutating func appendTimestamp(_ seconds: Int64, microseconds: Int? = nil) {
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
         let secondsOfDay = seconds - days * 86400
         let shifted = days + 719_468
@@ -165,20 +288,25 @@ public struct TextBuffer: Sendable {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        if year < 0 { bytes.append(UInt8(ascii: "-")) }
+        if year < 0 { append(ascii: UInt8(ascii: "-")) }
         appendDigits(year.magnitude, minimumCount: year < 0 ? 1 : 4)
-        appendTwoDigits(month, after: UInt8(ascii: "-"))
-        appendTwoDigits(day, after: UInt8(ascii: "-"))
-        appendTwoDigits(secondsOfDay / 3600, after: UInt8(ascii: "T"))
-        appendTwoDigits(secondsOfDay % 3600 / 60, after: UInt8(ascii: ":"))
-        appendTwoDigits(secondsOfDay % 60, after: UInt8(ascii: ":"))
-        bytes.append(UInt8(ascii: "Z"))
-    }
-
-    /// Appends `separator` and `number` (0 to 99) as two digits.
-    private mutating func appendTwoDigits(_ number: Int64, after separator: UInt8) {
-        bytes.append(separator)
-        bytes.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: number / 10))
-        bytes.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: number % 10))
+        write(maximum: 15) { target in
+            func put(_ number: Int64, after separator: UInt8, at index: Int) {
+                target[index] = separator
+                target[index + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: number / 10)
+                target[index + 2] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: number % 10)
+            }
+            put(month, after: UInt8(ascii: "-"), at: 0)
+            put(day, after: UInt8(ascii: "-"), at: 3)
+            put(secondsOfDay / 3600, after: UInt8(ascii: "T"), at: 6)
+            put(secondsOfDay % 3600 / 60, after: UInt8(ascii: ":"), at: 9)
+            put(secondsOfDay % 60, after: UInt8(ascii: ":"), at: 12)
+            return 15
+        }
+        if let microseconds {
+            append(ascii: UInt8(ascii: "."))
+            appendDigits(UInt64(max(0, microseconds)), minimumCount: 6)
+        }
+        append(ascii: UInt8(ascii: "Z"))
     }
 }

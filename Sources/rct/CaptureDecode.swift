@@ -142,12 +142,6 @@ struct CaptureDecode {
 
     /// A capture time as `YYYY-MM-DDTHH:MM:SS.uuuuuuZ`.
     static func time(_ packet: CapturedPacket) -> String {
-        TextBuffer.string(capacity: 28) { text in
-            text.appendTimestamp(packet.seconds)
-            text.bytes.removeLast()  // the Z, after the fraction instead
-            text.append(ascii: UInt8(ascii: "."))
-            text.appendDigits(UInt64(max(0, packet.microseconds)), minimumCount: 6)
-            text.append(ascii: UInt8(ascii: "Z"))
-        }
+        TextBuffer.string(capacity: 28) { $0.appendTimestamp(packet.seconds, microseconds: packet.microseconds) }
     }
 }

@@ -37,6 +37,8 @@ struct NumberTextTests {
     @Test("From 10^15 on: four significant digits and a power of ten", arguments: [
         (1.2239686789009889e40, "1.224e+40"), (-1232644603904000.0, "-1.233e+15"), (9.99996e15, "1e+16"),
         (Double(Float.greatestFiniteMagnitude), "3.403e+38"), (1e15, "1e+15"), (999_999_999_999_999, "999999999999999"),
+        (-1e38, "-1e+38"), (9.99949e22, "9.999e+22"), (9.99951e22, "1e+23"), (1.0000001e23, "1e+23"),
+        (Double.greatestFiniteMagnitude, "1.798e+308"), (1e308, "1e+308"), (4.5e307, "4.5e+307"),
     ])
     func scientific(value: Double, text: String) {
         #expect(NumberText.format(value) == text)

@@ -43,7 +43,7 @@ enum Oracle {
     }
 }
 
-private func hexString<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String { HexText.format(bytes, separator: "").lowercased() }
+private func hexString(_ bytes: some Collection<UInt8>) -> String { HexText.format(bytes, separator: "").lowercased() }
 
 @Suite("Cross-check with python rctclient", .enabled(if: Oracle.python != nil || Oracle.required))
 struct OracleTests {
