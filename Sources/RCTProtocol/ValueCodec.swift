@@ -2,24 +2,35 @@
 public enum ValueCodec {
     /// Decodes a frame's payload as `type`.
     public static func decode(_ payload: Payload, as type: DataType) throws(ValueDecodingError) -> Value {
-        try decode(payload.bytes, as: type)
+        // Scalars, most of any stream, straight from the payload's bytes, without an array.
+        if let size = type.fixedSize, size <= 4, payload.count == size { return scalar(payload, as: type) }
+        return try decode(payload.bytes, as: type)
+    }
+
+    /// The value of a type of at most four bytes, whose size was checked: the bytes are one
+    /// big-endian word. Any other type is given as its raw bytes.
+    private static func scalar(_ bytes: some Collection<UInt8>, as type: DataType) -> Value {
+        let word = bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return switch type {
+        case .bool: .bool(word != 0)
+        case .uint8, .enumeration, .uint16, .uint32: .integer(Int64(word))
+        case .int8: .integer(Int64(Int8(truncatingIfNeeded: word)))
+        case .int16: .integer(Int64(Int16(truncatingIfNeeded: word)))
+        case .int32: .integer(Int64(Int32(bitPattern: word)))
+        case .float: .float(Float(bitPattern: word))
+        default: .bytes(Array(bytes))
+        }
     }
 
     /// Decodes `payload` as `type`; a payload whose size does not fit the type is an error, never a value.
     public static func decode(_ payload: [UInt8], as type: DataType) throws(ValueDecodingError) -> Value {
         if let size = type.fixedSize, payload.count != size {
-            throw .sizeMismatch(type: type, expected: "\(size)", actual: payload.count)
+            throw .sizeMismatch(type: type, expected: String(size), actual: payload.count)
         }
         var reader = ByteReader(payload)
         switch type {
-        case .bool: return .bool(payload[0] != 0)
-        case .uint8, .enumeration: return .integer(Int64(payload[0]))
-        case .int8: return .integer(Int64(Int8(bitPattern: payload[0])))
-        case .uint16: return .integer(Int64(reader.uint16()))
-        case .int16: return .integer(Int64(Int16(bitPattern: reader.uint16())))
-        case .uint32: return .integer(Int64(reader.uint32()))
-        case .int32: return .integer(Int64(Int32(bitPattern: reader.uint32())))
-        case .float: return .float(Float(bitPattern: reader.uint32()))
+        case .bool, .uint8, .int8, .enumeration, .uint16, .int16, .uint32, .int32, .float:
+            return scalar(payload, as: type)
         case .string:
             let text = payload.prefix { $0 != 0 }
             return .string(String(decoding: text, as: UTF8.self))
@@ -140,8 +151,20 @@ public enum ValueDecodingError: Error, Sendable, Equatable, CustomStringConverti
 
     public var description: String {
         switch self {
+        case .sizeMismatch: TextBuffer.string(capacity: 64) { write(to: &$0) }
+        }
+    }
+
+    /// Writes the ``description``, e.g. into a dump line.
+    public func write(to text: inout TextBuffer) {
+        switch self {
         case let .sizeMismatch(type, expected, actual):
-            "a \(type) value takes \(expected) bytes, but the answer carried \(actual)"
+            text.append("a ")
+            text.append(type.rawValue)
+            text.append(" value takes ")
+            text.append(expected)
+            text.append(" bytes, but the answer carried ")
+            text.appendDecimal(Int64(actual))
         }
     }
 }
@@ -172,11 +195,6 @@ struct ByteReader {
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     var remaining: Int { bytes.count - index }
-
-    mutating func uint16() -> UInt16 {
-        defer { index += 2 }
-        return UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1])
-    }
 
     mutating func uint32() -> UInt32 {
         defer { index += 4 }

@@ -42,6 +42,28 @@ struct ValueCodecTests {
         }
     }
 
+    @Test("A frame's payload decodes to the same value as its bytes, for every scalar type",
+          arguments: [DataType.bool, .uint8, .int8, .uint16, .int16, .uint32, .int32, .enumeration, .float])
+    func payloadScalars(type: DataType) throws {
+        var rng = SplitMix64(seed: 0x5CA1A2 ^ UInt64(type.fixedSize ?? 0))
+        let size = try #require(type.fixedSize)
+        for _ in 0..<500 {
+            let bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let fromPayload = try ValueCodec.decode(Payload(bytes), as: type)
+            let fromBytes = try ValueCodec.decode(bytes, as: type)
+            if case let .float(number) = fromBytes, number.isNaN {
+                guard case let .float(other) = fromPayload else { Issue.record("\(fromPayload)"); continue }
+                #expect(other.bitPattern == number.bitPattern)
+            } else {
+                #expect(fromPayload == fromBytes, "\(bytes)")
+            }
+        }
+        // The sign of the signed types comes from the first byte on the wire.
+        #expect(try ValueCodec.decode(Payload([0x80, 0x00]), as: .int16) == .integer(-32768))
+        #expect(try ValueCodec.decode(Payload([0xFF]), as: .int8) == .integer(-1))
+        #expect(throws: ValueDecodingError.self) { try ValueCodec.decode(Payload([1, 2, 3]), as: type) }
+    }
+
     @Test("Strings stop at the first NUL")
     func stringPadding() throws {
         #expect(try ValueCodec.decode(Array("abc".utf8) + [0, 0, 0x41], as: .string) == .string("abc"))
