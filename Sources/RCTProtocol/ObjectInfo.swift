@@ -1,5 +1,8 @@
 /// What is known about one object of the device.
-public struct ObjectInfo: Sendable, Hashable {
+///
+/// Immutable, so it behaves as a value; a class so that handing it on (a dump looks one up
+/// for every frame) costs one reference count instead of one per text and list it holds.
+public final class ObjectInfo: Sendable, Hashable {
     /// The id sent on the wire.
     public let id: ObjectID
     /// The vendor's name, e.g. `battery.soc`.
@@ -29,6 +32,20 @@ public struct ObjectInfo: Sendable, Hashable {
         self.labels = labels
         self.summary = summary
         self.isFraction = isFraction
+    }
+
+    /// Objects are equal when everything known about them is.
+    public static func == (lhs: ObjectInfo, rhs: ObjectInfo) -> Bool {
+        lhs === rhs
+            || (lhs.id == rhs.id && lhs.name == rhs.name && lhs.requestType == rhs.requestType
+                && lhs.responseType == rhs.responseType && lhs.unit == rhs.unit && lhs.labels == rhs.labels
+                && lhs.summary == rhs.summary && lhs.isFraction == rhs.isFraction)
+    }
+
+    /// Hashes the id and name, which identify an object; equal objects have equal ones.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(name)
     }
 
     /// The unit shown in text: `%` for fractions, else the table's unit.

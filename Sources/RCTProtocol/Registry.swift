@@ -9,7 +9,7 @@ public struct Registry: Sendable {
     /// All objects, sorted by name.
     public let objects: [ObjectInfo]
     private let byName: [String: Int]
-    private let byID: [ObjectID: Int]
+    private let byID: ObjectIDIndex
 
     /// The registry built from the embedded object table.
     public static let standard: Registry = {
@@ -69,15 +69,12 @@ public struct Registry: Sendable {
         }
         self.objects = objects
         var byName: [String: Int] = [:]
-        var byID: [ObjectID: Int] = [:]
         byName.reserveCapacity(objects.count)
-        byID.reserveCapacity(objects.count)
         for (index, object) in objects.enumerated() {
             byName[object.name] = index
-            byID[object.id] = index
         }
         self.byName = byName
-        self.byID = byID
+        byID = ObjectIDIndex(objects.map(\.id))
     }
 
     /// The object with exactly this name.
@@ -87,7 +84,7 @@ public struct Registry: Sendable {
 
     /// The object with this id.
     public func object(id: ObjectID) -> ObjectInfo? {
-        byID[id].map { objects[$0] }
+        byID.position(of: id).map { objects[$0] }
     }
 
     /// The object a user means by `text`: an exact name, or an id in `0x` hex or decimal.

@@ -13,6 +13,34 @@ struct RegistryTests {
         #expect(registry.objects.filter { $0.responseType == .timeseries }.count == 44)
     }
 
+    @Test("Every object is found by its id, and ids not in the table are not")
+    func lookupByID() {
+        for object in registry.objects {
+            #expect(registry.object(id: object.id) === object, "\(object.name)")
+        }
+        let known = Set(registry.objects.map(\.id.rawValue))
+        var rng = SplitMix64(seed: 895)
+        var unknown = [0, UInt32.max, 1, 0x8000_0000]
+        unknown += (0..<20_000).map { _ in UInt32.random(in: 0...UInt32.max, using: &rng) }
+        // Neighbours of real ids land on or next to their slots.
+        unknown += registry.objects.flatMap { [$0.id.rawValue &+ 1, $0.id.rawValue &- 1, $0.id.rawValue ^ 0x8000_0000] }
+        for raw in unknown where !known.contains(raw) {
+            #expect(registry.object(id: ObjectID(raw)) == nil, "0x\(String(raw, radix: 16))")
+        }
+    }
+
+    @Test("Objects are equal when all they say is equal")
+    func objectEquality() throws {
+        let object = try #require(registry.object(named: "battery.soc"))
+        let copy = ObjectInfo(id: object.id, name: object.name, requestType: object.requestType, responseType: object.responseType,
+                              unit: object.unit, labels: object.labels, summary: object.summary, isFraction: object.isFraction)
+        #expect(copy == object)
+        #expect(Set([copy, object]).count == 1)
+        let other = ObjectInfo(id: object.id, name: object.name, requestType: object.requestType, responseType: object.responseType,
+                               unit: object.unit, labels: object.labels, summary: object.summary, isFraction: false)
+        #expect(other != object)
+    }
+
     @Test("Lookup by name, by hex id and by decimal id finds the same object")
     func lookups() throws {
         let byName = try registry.resolve("power_mng.soc_strategy")
