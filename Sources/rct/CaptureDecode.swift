@@ -48,14 +48,27 @@ struct CaptureDecode {
         var order: [Key] = []
         var failure: Failure?
         var time = ""
+        // Every line starts with when, who and which way.
+        func context(of key: Key) -> [(String, JSON)] {
+            [("time", .string(time)), ("connection", .string(key.connection)), ("direction", .string(key.direction.rawValue))]
+        }
+        func startLine(of key: Key) {
+            output.text.append(time)
+            output.text.append("  ")
+            output.text.append(key.connection)
+            output.text.append("  ")
+            output.text.append(key.direction.word)
+            output.text.append("  ")
+        }
         func emitter(_ key: Key) -> (DumpLine) -> Void {
             { line in
                 guard !summary else { return }
-                switch line {
-                case let .text(text): output.line("\(time)  \(key.connection)  \(key.direction.word)  \(text)")
-                case let .json(members):
-                    output.line(JSON.object([("time", .string(time)), ("connection", .string(key.connection)),
-                                             ("direction", .string(key.direction.rawValue))] + members).text)
+                if json {
+                    output.line(JSON.object(context(of: key) + line.jsonMembers).text)
+                } else {
+                    startLine(of: key)
+                    line.write(to: &output.text)
+                    output.endLine()
                 }
             }
         }
@@ -67,9 +80,12 @@ struct CaptureDecode {
                 case let .missing(count):
                     // What was held before the gap is given up on first, then the gap is reported.
                     flows[key]?.writer.gap(missing: count, emit: emit)
-                    if !summary {
-                        emit(json ? .json([("event", .string("missing")), ("count", .int(count))])
-                                  : .text("\(count) byte\(count == 1 ? "" : "s") missing from the capture; decoding starts afresh after them"))
+                    guard !summary else { continue }
+                    if json {
+                        output.line(JSON.object(context(of: key) + [("event", .string("missing")), ("count", .int(count))]).text)
+                    } else {
+                        startLine(of: key)
+                        output.line("\(count) byte\(count == 1 ? "" : "s") missing from the capture; decoding starts afresh after them")
                     }
                 }
             }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RCTProtocol
 
 /// Writing to standard output and standard error with write(2), line by line.
 enum Console {
@@ -42,21 +43,27 @@ enum Console {
 
 /// Collects output lines and writes them in large blocks, for dumps of millions of lines.
 struct OutputBuffer {
-    private var pending: [UInt8] = []
+    /// The text not yet written; a line may be written into it directly, then ended with
+    /// ``endLine()``.
+    var text = TextBuffer(capacity: 80 << 10)
 
     /// Adds a line; writes when enough has gathered.
-    mutating func line(_ text: String) {
-        var text = text
-        text.withUTF8 { pending.append(contentsOf: $0) }
-        pending.append(UInt8(ascii: "\n"))
-        if pending.count >= 1 << 16 { flush() }
+    mutating func line(_ line: String) {
+        text.append(line)
+        endLine()
+    }
+
+    /// Ends the line written into ``text``; writes when enough has gathered.
+    mutating func endLine() {
+        text.append(ascii: UInt8(ascii: "\n"))
+        if text.count >= 1 << 16 { flush() }
     }
 
     /// Writes everything gathered.
     mutating func flush() {
-        guard !pending.isEmpty else { return }
-        pending.withUnsafeBufferPointer { Console.write($0, to: STDOUT_FILENO) }
-        pending.removeAll(keepingCapacity: true)
+        guard !text.isEmpty else { return }
+        text.withBytes { Console.write($0, to: STDOUT_FILENO) }
+        text.removeAll()
     }
 }
 

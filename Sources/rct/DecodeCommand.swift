@@ -33,9 +33,15 @@ struct DecodeCommand: ParsableCommand {
             var writer = DumpWriter(json: connection.json, formatsLines: !summary)
             var hexParser = StreamingHexParser()
             var output = OutputBuffer()
-            let quiet = summary
+            let (quiet, json) = (summary, connection.json)
             let emit: (DumpLine) -> Void = { line in
-                if !quiet { output.line(line.rendered) }
+                guard !quiet else { return }
+                if json {
+                    output.line(JSON.object(line.jsonMembers).text)
+                } else {
+                    line.write(to: &output.text)
+                    output.endLine()
+                }
             }
             // One buffer of 64 KiB for the whole input: memory stays constant, and the reads
             // are large enough for the system calls not to count but small enough for the
@@ -56,7 +62,7 @@ struct DecodeCommand: ParsableCommand {
             if hex { writer.feed(try hexParser.finish(), emit: emit) }
             writer.finish(emit: emit)
             if summary {
-                output.line(writer.summary.rendered)
+                output.line(writer.summary)
             }
             output.flush()
             return .success

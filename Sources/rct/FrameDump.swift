@@ -1,16 +1,35 @@
 import RCTProtocol
 
-/// One line of a frame dump, as text or as the members of its JSON object: the shared format
-/// of decode, monitor and --trace. Only the form asked for is made.
-enum DumpLine {
-    case text(String)
-    case json([(String, JSON)])
+/// One line of a frame dump, before it is written: the shared format of decode, monitor and
+/// --trace. It is written in the form asked for only, text straight into the output buffer
+/// (a dump can be millions of lines) or the members of a JSON object.
+struct DumpLine {
+    /// What the decoder put out.
+    let output: DecoderOutput
+    /// The bytes as they were on the wire, if known (JSON only).
+    let raw: [UInt8]?
 
-    /// The line as written: the text, or the JSON object.
-    var rendered: String {
-        switch self {
-        case let .text(text): text
-        case let .json(members): JSON.object(members).text
+    /// The line as text.
+    var text: String {
+        TextBuffer.string(capacity: 160) { write(to: &$0) }
+    }
+
+    /// Writes the line as text, without the line end.
+    func write(to text: inout TextBuffer) {
+        switch output {
+        case let .frame(decoded): FrameDump.write(decoded, to: &text)
+        case let .event(event):
+            text.appendHex(UInt64(event.offset), digits: 8)
+            text.append("  ")
+            text.append(FrameDump.detail(of: event))
+        }
+    }
+
+    /// The line as the members of a JSON object.
+    var jsonMembers: [(String, JSON)] {
+        switch output {
+        case let .frame(decoded): FrameDump.members(of: decoded, raw: raw)
+        case let .event(event): FrameDump.members(of: event, raw: raw)
         }
     }
 }
@@ -19,60 +38,65 @@ enum DumpLine {
 enum FrameDump {
     static let registry = Registry.standard
 
-    /// The line for one decoder output, as JSON or as text; `raw` is the frame's bytes as they
-    /// were on the wire, if known (JSON only).
-    static func describe(_ output: DecoderOutput, raw: [UInt8]?, json: Bool) -> DumpLine {
-        switch output {
-        case let .frame(decoded):
-            return describe(decoded, raw: raw, json: json)
-        case let .event(event):
-            let (kind, detail, extra): (String, String, [(String, JSON)]) = switch event {
-            case let .skipped(_, count): ("skipped", "skipped \(count) byte\(count == 1 ? "" : "s") of noise", [("count", .int(count))])
-            case let .interrupted(_, count): ("interrupted", "frame cut off by a new start byte (\(count) bytes dropped)", [("count", .int(count))])
-            case let .incomplete(_, count): ("incomplete", "stream ends inside a frame (\(count) bytes dropped)", [("count", .int(count))])
-            case let .crcMismatch(_, length, command): ("crc_mismatch", "CRC mismatch in a \(command) frame of \(length) bytes", [("command", .string(command.description)), ("length", .int(length))])
-            case let .oversize(_, declared): ("oversize", "frame declares LEN \(declared), above the maximum; skipped its start byte", [("declared_length", .int(declared))])
-            case .extensionFrame: ("extension", "EXTENSION frame (vendor app connect)", [])
-            case .bootloader: ("bootloader", "BOOTLOADER signature 50 F7 05 AB: the device is stuck after a failed update", [])
-            }
-            guard json else { return .text("\(offset(event.offset))  \(detail)") }
-            var members: [(String, JSON)] = [("offset", .int(event.offset)), ("event", .string(kind))]
-            if case .crcMismatch = event { members.append(("crc_ok", .bool(false))) }
-            members += extra
-            if let raw { members.append(("raw", .string(HexText.format(raw, separator: "")))) }
-            return .json(members)
+    /// What an event means, in words.
+    static func detail(of event: DecoderEvent) -> String {
+        switch event {
+        case let .skipped(_, count): "skipped \(count) byte\(count == 1 ? "" : "s") of noise"
+        case let .interrupted(_, count): "frame cut off by a new start byte (\(count) bytes dropped)"
+        case let .incomplete(_, count): "stream ends inside a frame (\(count) bytes dropped)"
+        case let .crcMismatch(_, length, command): "CRC mismatch in a \(command) frame of \(length) bytes"
+        case let .oversize(_, declared): "frame declares LEN \(declared), above the maximum; skipped its start byte"
+        case .extensionFrame: "EXTENSION frame (vendor app connect)"
+        case .bootloader: "BOOTLOADER signature 50 F7 05 AB: the device is stuck after a failed update"
         }
     }
 
-    private static func describe(_ decoded: DecodedFrame, raw: [UInt8]?, json: Bool) -> DumpLine {
+    static func members(of event: DecoderEvent, raw: [UInt8]?) -> [(String, JSON)] {
+        let (kind, extra): (String, [(String, JSON)]) = switch event {
+        case let .skipped(_, count): ("skipped", [("count", .int(count))])
+        case let .interrupted(_, count): ("interrupted", [("count", .int(count))])
+        case let .incomplete(_, count): ("incomplete", [("count", .int(count))])
+        case let .crcMismatch(_, length, command): ("crc_mismatch", [("command", .string(command.description)), ("length", .int(length))])
+        case let .oversize(_, declared): ("oversize", [("declared_length", .int(declared))])
+        case .extensionFrame: ("extension", [])
+        case .bootloader: ("bootloader", [])
+        }
+        var members: [(String, JSON)] = [("offset", .int(event.offset)), ("event", .string(kind))]
+        if case .crcMismatch = event { members.append(("crc_ok", .bool(false))) }
+        members += extra
+        if let raw { members.append(("raw", .string(HexText.format(raw, separator: "")))) }
+        return members
+    }
+
+    /// The frame's value, or why its payload does not decode as the registry says.
+    private static func value(of frame: Frame, object: ObjectInfo?) -> Result<Value, ValueDecodingError>? {
+        guard !frame.payload.isEmpty else { return nil }
+        let type = frame.command.isResponse ? (object?.responseType ?? .unknown) : (object?.requestType ?? .unknown)
+        return Result { () throws(ValueDecodingError) in try ValueCodec.decode(frame.payload, as: type) }
+    }
+
+    static func members(of decoded: DecodedFrame, raw: [UInt8]?) -> [(String, JSON)] {
         let frame = decoded.frame
         let object = registry.object(id: frame.objectID)
-        var decodedValue: Value?
-        var problem: String?
-        if !frame.payload.isEmpty {
-            let type = frame.command.isResponse ? (object?.responseType ?? .unknown) : (object?.requestType ?? .unknown)
-            do {
-                decodedValue = try ValueCodec.decode(frame.payload, as: type)
-            } catch {
-                problem = error.description
-            }
-        }
-        if json {
-            var members: [(String, JSON)] = [
-                ("offset", .int(decoded.offset)), ("command", .string(frame.command.description)),
-                ("id", .string(frame.objectID.description)), ("name", object.map { .string($0.name) } ?? .null),
-                ("crc_ok", .bool(true)), ("value", decodedValue.map(JSONValue.of) ?? .null),
-            ]
-            if object?.isFraction == true { members.append(("scale", .string("fraction"))) }
-            if frame.command.isPlant { members.append(("address", .int(frame.address))) }
-            if let problem { members.append(("error", .string(problem))) }
-            // LEN as it should have been: what follows the LEN field up to the checksum.
-            members.append(("length", .int(frame.length)))
-            if let declared = decoded.declaredLength { members.append(("declared_length", .int(declared))) }
-            members.append(("raw", raw.map { .string(HexText.format($0, separator: "")) } ?? .null))
-            return .json(members)
-        }
-        var text = TextBuffer(capacity: 160)
+        let value = value(of: frame, object: object)
+        var members: [(String, JSON)] = [
+            ("offset", .int(decoded.offset)), ("command", .string(frame.command.description)),
+            ("id", .string(frame.objectID.description)), ("name", object.map { .string($0.name) } ?? .null),
+            ("crc_ok", .bool(true)), ("value", (try? value?.get()).map(JSONValue.of) ?? .null),
+        ]
+        if object?.isFraction == true { members.append(("scale", .string("fraction"))) }
+        if frame.command.isPlant { members.append(("address", .int(frame.address))) }
+        if case let .failure(problem) = value { members.append(("error", .string(problem.description))) }
+        // LEN as it should have been: what follows the LEN field up to the checksum.
+        members.append(("length", .int(frame.length)))
+        if let declared = decoded.declaredLength { members.append(("declared_length", .int(declared))) }
+        members.append(("raw", raw.map { .string(HexText.format($0, separator: "")) } ?? .null))
+        return members
+    }
+
+    static func write(_ decoded: DecodedFrame, to text: inout TextBuffer) {
+        let frame = decoded.frame
+        let object = registry.object(id: frame.objectID)
         text.appendHex(UInt64(decoded.offset), digits: 8)
         text.append("  ")
         text.append(frame.command.description, paddedTo: 13)
@@ -84,20 +108,26 @@ enum FrameDump {
         }
         text.append(ascii: UInt8(ascii: " "))
         text.append(object?.name ?? "(unknown object)")
-        if let decodedValue {
+        switch value(of: frame, object: object) {
+        case let .success(value):
             text.append(" = ")
-            OutputText.append(decodedValue, of: object, to: &text)
-        } else if let problem {
-            text.append(" [\(HexText.format(frame.payload))] (\(problem))")
+            OutputText.append(value, of: object, to: &text)
+        case let .failure(problem):
+            text.append(" [")
+            text.appendHex(frame.payload)
+            text.append("] (")
+            problem.write(to: &text)
+            text.append(ascii: UInt8(ascii: ")"))
+        case nil: break
         }
         text.append("  crc ok")
-        if let declared = decoded.declaredLength { text.append(" (LEN said \(declared), actual \(frame.length))") }
-        return .text(text.string)
-    }
-
-    /// A stream offset as eight hex digits.
-    static func offset(_ value: Int) -> String {
-        HexText.number(value, digits: 8)
+        if let declared = decoded.declaredLength {
+            text.append(" (LEN said ")
+            text.appendDecimal(Int64(declared))
+            text.append(", actual ")
+            text.appendDecimal(Int64(frame.length))
+            text.append(ascii: UInt8(ascii: ")"))
+        }
     }
 
     /// Seconds with millisecond precision, e.g. `12.034`.

@@ -45,9 +45,10 @@ struct MonitorCommand: ParsableCommand {
             var writer = DumpWriter(json: connection.json)
             let emit: (DumpLine) -> Void = { line in
                 let time = FrameDump.seconds(Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9)
-                switch line {
-                case let .json(members): Console.out(JSON.object([("time", .number(time))] + members).text)
-                case let .text(text): Console.out("\(time)  \(text)")
+                if connection.json {
+                    Console.out(JSON.object([("time", .number(time))] + line.jsonMembers).text)
+                } else {
+                    Console.out("\(time)  \(line.text)")
                 }
             }
             let transport = session.client.transport

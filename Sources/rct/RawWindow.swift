@@ -108,7 +108,7 @@ struct DumpWriter {
                 default: break
                 }
             }
-            emit(FrameDump.describe(output, raw: raw, json: json))
+            emit(DumpLine(output: output, raw: raw))
         }
         if json { window.discard(before: decoder.streamLength - decoder.bufferedByteCount) }
     }
@@ -138,9 +138,9 @@ struct DumpWriter {
     }
 
     /// The totals line, in the form of the other lines.
-    var summary: DumpLine {
-        guard json else { return .text(summaryText) }
-        return .json([("frames", .int(frames)), ("crc_errors", .int(crcErrors)),
-                      ("skipped_bytes", .int(skippedBytes)), ("bytes", .int(bytes))])
+    var summary: String {
+        guard json else { return summaryText }
+        return JSON.object([("frames", .int(frames)), ("crc_errors", .int(crcErrors)),
+                            ("skipped_bytes", .int(skippedBytes)), ("bytes", .int(bytes))]).text
     }
 }
