@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import RCTProtocol
 
 /// Writing to standard output and standard error with write(2), line by line.
 enum Console {
@@ -38,32 +37,6 @@ enum Console {
             }
             offset += written
         }
-    }
-}
-
-/// Collects output lines and writes them in large blocks, for dumps of millions of lines.
-struct OutputBuffer {
-    /// The text not yet written; a line may be written into it directly, then ended with
-    /// ``endLine()``.
-    var text = TextBuffer(capacity: 80 << 10)
-
-    /// Adds a line; writes when enough has gathered.
-    mutating func line(_ line: String) {
-        text.append(line)
-        endLine()
-    }
-
-    /// Ends the line written into ``text``; writes when enough has gathered.
-    mutating func endLine() {
-        text.append(ascii: UInt8(ascii: "\n"))
-        if text.count >= 1 << 16 { flush() }
-    }
-
-    /// Writes everything gathered.
-    mutating func flush() {
-        guard !text.isEmpty else { return }
-        text.withBytes { Console.write($0, to: STDOUT_FILENO) }
-        text.removeAll()
     }
 }
 
