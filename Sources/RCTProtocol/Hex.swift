@@ -2,7 +2,7 @@
 public enum HexText {
     /// The bytes as upper-case hex pairs separated by `separator`.
     public static func format(_ bytes: some Collection<UInt8>, separator: StaticString = " ") -> String {
-        TextBuffer.string(capacity: 3 * bytes.count) { $0.appendHex(bytes, separator: separator) }
+        TextBuffer.string(capacity: 3 * bytes.count) { $0.appendHex(Array(bytes), separator: separator) }
     }
 
     /// `value` in upper-case hex, zero-padded to at least `digits` digits, e.g. stream offsets.

@@ -103,6 +103,13 @@ public struct TextBuffer: Sendable {
 
     /// Appends the decimal digits of `value`, zero-padded to `minimumCount`.
     public mutating func appendDigits(_ value: UInt64, minimumCount: Int) {
+        write(maximum: max(20, minimumCount)) { Self.put(value, minimumCount: minimumCount, at: $0) }
+    }
+
+    /// Writes the decimal digits of `value`, zero-padded to `minimumCount`, at `target`;
+    /// returns how many.
+    @inline(__always)
+    private static func put(_ value: UInt64, minimumCount: Int, at target: UnsafeMutablePointer<UInt8>) -> Int {
         var length = 1
         var limit: UInt64 = 10
         // A UInt64 has at most 20 digits; the limit stops growing before it would overflow.
@@ -111,16 +118,14 @@ public struct TextBuffer: Sendable {
             limit = limit &* 10
         }
         let total = max(length, minimumCount)
-        write(maximum: total) { target in
-            var rest = value
-            var index = total
-            while index > 0 {
-                index -= 1
-                target[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-                rest /= 10
-            }
-            return total
+        var rest = value
+        var index = total
+        while index > 0 {
+            index -= 1
+            target[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
         }
+        return total
     }
 
     /// Appends `value` in upper-case hex, zero-padded to at least `digits` digits.
@@ -160,7 +165,7 @@ public struct TextBuffer: Sendable {
     }
 
     /// Appends `bytes` as upper-case hex pairs with `separator` between them, e.g. `2B 02 05`.
-    public mutating func appendHex(_ bytes: some Collection<UInt8>, separator: StaticString = " ") {
+    public mutating func appendHex(_ bytes: [UInt8], separator: StaticString = " ") {
         let gap = separator.utf8CodeUnitCount
         write(maximum: bytes.count * (2 + gap)) { target in
             var index = 0
@@ -186,21 +191,60 @@ public struct TextBuffer: Sendable {
     /// Appends `value` with exactly `decimals` digits after the point (see
     /// ``WriteRule/format(_:decimals:)``).
     public mutating func appendFixed(_ value: Double, decimals: Int) {
-        guard value.isFinite else { return append("\(value)") }
+        guard let scaled = Self.scaled(value, decimals: decimals) else { return append("\(value)") }
+        appendScaled(scaled, decimals: decimals, negative: value < 0 && scaled != 0)
+    }
+
+    /// The magnitude of `value` times 10^`decimals`, rounded to a whole number; nil for
+    /// infinity, NaN, and from 9 × 10^15 on: beyond 2^53 doubles are no longer whole numbers
+    /// to the last digit, and a float from the wire can be 3.4e38. Swift's own shortest form
+    /// says such a number exactly.
+    private static func scaled(_ value: Double, decimals: Int) -> UInt64? {
+        guard value.isFinite else { return nil }
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
-        // Beyond 2^53 doubles are no longer whole numbers to the last digit, and beyond 2^63
-        // they do not fit Int64: a float from the wire can be 3.4e38. Swift's own shortest
-        // form says such a number exactly.
-        guard abs(value) * scale < 9.0e15 else { return append("\(value)") }
-        let scaled = (abs(value) * scale).rounded()
-        let whole = UInt64(scaled / scale)
-        if value < 0 && scaled != 0 { append(ascii: UInt8(ascii: "-")) }
-        appendDigits(whole, minimumCount: 1)
-        if decimals > 0 {
-            append(ascii: UInt8(ascii: "."))
-            appendDigits(UInt64(scaled - Double(whole) * scale), minimumCount: decimals)
+        guard abs(value) * scale < 9.0e15 else { return nil }
+        return UInt64((abs(value) * scale).rounded())
+    }
+
+    /// Appends `scaled` with a point before its last `decimals` digits (12345 and 2 make
+    /// `123.45`, 5 and 2 make `0.05`), after a minus sign if `negative`: one write.
+    private mutating func appendScaled(_ scaled: UInt64, decimals: Int, negative: Bool) {
+        var digits = 1
+        var limit: UInt64 = 10
+        while digits < 20 && scaled >= limit {
+            digits += 1
+            limit = limit &* 10
         }
+        digits = max(digits, decimals + 1)
+        let total = digits + (decimals > 0 ? 1 : 0) + (negative ? 1 : 0)
+        write(maximum: total) { target in
+            var rest = scaled
+            var index = total
+            for placed in 0..<digits {
+                if placed == decimals && decimals > 0 {
+                    index -= 1
+                    target[index] = UInt8(ascii: ".")
+                }
+                index -= 1
+                target[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            }
+            if negative { target[0] = UInt8(ascii: "-") }
+            return total
+        }
+    }
+
+    /// Appends like ``appendScaled(_:decimals:negative:)`` without the zeros that end the
+    /// fraction, nor a point left bare.
+    private mutating func appendTrimmed(_ scaled: UInt64, decimals: Int, negative: Bool) {
+        var scaled = scaled
+        var decimals = decimals
+        while decimals > 0 && scaled % 10 == 0 {
+            scaled /= 10
+            decimals -= 1
+        }
+        appendScaled(scaled, decimals: decimals, negative: negative)
     }
 
     /// Appends `value` with the precision rule of ``NumberText``.
@@ -218,9 +262,8 @@ public struct TextBuffer: Sendable {
             magnitude *= 10
             decimals += 1
         }
-        let start = count
-        appendFixed(value, decimals: decimals)
-        trimZeros(from: start)
+        guard let scaled = Self.scaled(value, decimals: decimals) else { return append("\(value)") }
+        appendTrimmed(scaled, decimals: decimals, negative: value < 0 && scaled != 0)
     }
 
     /// Appends a fraction as a percentage with one decimal, e.g. `62.0`.
@@ -230,7 +273,8 @@ public struct TextBuffer: Sendable {
         appendFixed(fraction * 100, decimals: 1)
     }
 
-    /// Appends `value` as four significant digits and a power of ten, e.g. `-1.233e+15`.
+    /// Appends `value` (finite, at least 10^15 in magnitude) as four significant digits and a
+    /// power of ten, e.g. `-1.233e+15`.
     private mutating func appendScientific(_ value: Double) {
         // The largest power of ten not above the number, found by bisection, then one
         // division by it: one rounding, where dividing by ten step by step made one a step.
@@ -243,17 +287,15 @@ public struct TextBuffer: Sendable {
             if powers[middle] <= magnitude { low = middle } else { high = middle - 1 }
         }
         var exponent = Int64(low)
+        // From 1 to 10: four digits, the last three after the point.
         let mantissa = magnitude / powers[low]
-        if value < 0 { append(ascii: UInt8(ascii: "-")) }
-        let start = count
-        appendFixed(mantissa, decimals: NumberText.significantDigits - 1)
-        if storage[start] == UInt8(ascii: "1"), storage[start + 1] == UInt8(ascii: "0") {
+        var digits = UInt64((mantissa * 1000).rounded())
+        if digits >= 10_000 {
             // Rounded up to 10: one more power of ten.
-            count = start
             exponent += 1
-            appendFixed(mantissa / 10, decimals: NumberText.significantDigits - 1)
+            digits = UInt64((mantissa * 100).rounded())
         }
-        trimZeros(from: start)
+        appendTrimmed(digits, decimals: NumberText.significantDigits - 1, negative: value < 0)
         append("e+")
         appendDecimal(exponent)
     }
@@ -261,18 +303,6 @@ public struct TextBuffer: Sendable {
     /// 10^0 to 10^308, each the double nearest to it (Swift reads decimal text correctly
     /// rounded); 10^309 is beyond the largest double.
     private static let powersOfTen: [Double] = (0...308).map { Double("1e\($0)") ?? .infinity }
-
-    /// Drops trailing zeros after a decimal point written from `start` on, and a bare point;
-    /// `-0` becomes `0`.
-    private mutating func trimZeros(from start: Int) {
-        guard storage[start..<count].contains(UInt8(ascii: ".")) else { return }
-        while storage[count - 1] == UInt8(ascii: "0") { count -= 1 }
-        if storage[count - 1] == UInt8(ascii: ".") { count -= 1 }
-        if count - start == 2, storage[start] == UInt8(ascii: "-"), storage[start + 1] == UInt8(ascii: "0") {
-            count = start
-            append(ascii: UInt8(ascii: "0"))
-        }
-    }
 
     /// Appends seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ` (UTC, proleptic Gregorian), or
     /// with `microseconds` as `YYYY-MM-DDTHH:MM:SS.uuuuuuZ`.
@@ -288,25 +318,33 @@ public struct TextBuffer: Sendable {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        if year < 0 { append(ascii: UInt8(ascii: "-")) }
-        appendDigits(year.magnitude, minimumCount: year < 0 ? 1 : 4)
-        write(maximum: 15) { target in
-            func put(_ number: Int64, after separator: UInt8, at index: Int) {
+        // Sign and up to 20 year digits, 15 for the rest of date and time, 7 for a fraction
+        // of up to 6 digits, and the Z: all in one write.
+        write(maximum: 44) { target in
+            var index = 0
+            if year < 0 {
+                target[0] = UInt8(ascii: "-")
+                index = 1
+            }
+            index += Self.put(year.magnitude, minimumCount: year < 0 ? 1 : 4, at: target + index)
+            func put(_ number: Int64, after separator: UInt8) {
                 target[index] = separator
                 target[index + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: number / 10)
                 target[index + 2] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: number % 10)
+                index += 3
             }
-            put(month, after: UInt8(ascii: "-"), at: 0)
-            put(day, after: UInt8(ascii: "-"), at: 3)
-            put(secondsOfDay / 3600, after: UInt8(ascii: "T"), at: 6)
-            put(secondsOfDay % 3600 / 60, after: UInt8(ascii: ":"), at: 9)
-            put(secondsOfDay % 60, after: UInt8(ascii: ":"), at: 12)
-            return 15
+            put(month, after: UInt8(ascii: "-"))
+            put(day, after: UInt8(ascii: "-"))
+            put(secondsOfDay / 3600, after: UInt8(ascii: "T"))
+            put(secondsOfDay % 3600 / 60, after: UInt8(ascii: ":"))
+            put(secondsOfDay % 60, after: UInt8(ascii: ":"))
+            if let microseconds {
+                target[index] = UInt8(ascii: ".")
+                // At most six digits: a capture's microseconds are below a million.
+                index += 1 + Self.put(UInt64(min(max(0, microseconds), 999_999)), minimumCount: 6, at: target + index + 1)
+            }
+            target[index] = UInt8(ascii: "Z")
+            return index + 1
         }
-        if let microseconds {
-            append(ascii: UInt8(ascii: "."))
-            appendDigits(UInt64(max(0, microseconds)), minimumCount: 6)
-        }
-        append(ascii: UInt8(ascii: "Z"))
     }
 }
