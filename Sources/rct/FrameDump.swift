@@ -8,6 +8,19 @@ struct DumpLine {
     let output: DecoderOutput
     /// The bytes as they were on the wire, if known (JSON only).
     let raw: [UInt8]?
+    /// The registry's object of a frame.
+    let object: ObjectInfo?
+
+    /// The line for `output`, with the frame's object looked up in `registry`.
+    init(output: DecoderOutput, raw: [UInt8]?, registry: Registry) {
+        self.output = output
+        self.raw = raw
+        if case let .frame(decoded) = output {
+            object = registry.object(id: decoded.frame.objectID)
+        } else {
+            object = nil
+        }
+    }
 
     /// The line as text.
     var text: String {
@@ -17,7 +30,7 @@ struct DumpLine {
     /// Writes the line as text, without the line end.
     func write(to text: inout TextBuffer) {
         switch output {
-        case let .frame(decoded): FrameDump.write(decoded, to: &text)
+        case let .frame(decoded): FrameDump.write(decoded, object: object, to: &text)
         case let .event(event):
             text.appendHex(UInt64(event.offset), digits: 8)
             text.append("  ")
@@ -28,7 +41,7 @@ struct DumpLine {
     /// The line as the members of a JSON object.
     var jsonMembers: [(String, JSON)] {
         switch output {
-        case let .frame(decoded): FrameDump.members(of: decoded, raw: raw)
+        case let .frame(decoded): FrameDump.members(of: decoded, object: object, raw: raw)
         case let .event(event): FrameDump.members(of: event, raw: raw)
         }
     }
@@ -36,8 +49,6 @@ struct DumpLine {
 
 /// Formats frames and decoder diagnostics.
 enum FrameDump {
-    static let registry = Registry.standard
-
     /// What an event means, in words.
     static func detail(of event: DecoderEvent) -> String {
         switch event {
@@ -68,17 +79,16 @@ enum FrameDump {
         return members
     }
 
-    /// The frame's value, or why its payload does not decode as the registry says.
-    private static func value(of frame: Frame, object: ObjectInfo?) -> Result<Value, ValueDecodingError>? {
-        guard !frame.payload.isEmpty else { return nil }
-        let type = frame.command.isResponse ? (object?.responseType ?? .unknown) : (object?.requestType ?? .unknown)
-        return Result { () throws(ValueDecodingError) in try ValueCodec.decode(frame.payload, as: type) }
+    /// How the frame's payload is laid out, by the registry.
+    private static func payloadType(of frame: Frame, object: ObjectInfo?) -> DataType {
+        frame.command.isResponse ? (object?.responseType ?? .unknown) : (object?.requestType ?? .unknown)
     }
 
-    static func members(of decoded: DecodedFrame, raw: [UInt8]?) -> [(String, JSON)] {
+    static func members(of decoded: DecodedFrame, object: ObjectInfo?, raw: [UInt8]?) -> [(String, JSON)] {
         let frame = decoded.frame
-        let object = registry.object(id: frame.objectID)
-        let value = value(of: frame, object: object)
+        let value = frame.payload.isEmpty ? nil : Result { () throws(ValueDecodingError) in
+            try ValueCodec.decode(frame.payload, as: payloadType(of: frame, object: object))
+        }
         var members: [(String, JSON)] = [
             ("offset", .int(decoded.offset)), ("command", .string(frame.command.description)),
             ("id", .string(frame.objectID.description)), ("name", object.map { .string($0.name) } ?? .null),
@@ -94,9 +104,8 @@ enum FrameDump {
         return members
     }
 
-    static func write(_ decoded: DecodedFrame, to text: inout TextBuffer) {
+    static func write(_ decoded: DecodedFrame, object: ObjectInfo?, to text: inout TextBuffer) {
         let frame = decoded.frame
-        let object = registry.object(id: frame.objectID)
         text.appendHex(UInt64(decoded.offset), digits: 8)
         text.append("  ")
         text.append(frame.command.description, paddedTo: 13)
@@ -108,17 +117,18 @@ enum FrameDump {
         }
         text.append(ascii: UInt8(ascii: " "))
         text.append(object?.name ?? "(unknown object)")
-        switch value(of: frame, object: object) {
-        case let .success(value):
-            text.append(" = ")
-            OutputText.append(value, of: object, to: &text)
-        case let .failure(problem):
-            text.append(" [")
-            text.appendHex(frame.payload)
-            text.append("] (")
-            problem.write(to: &text)
-            text.append(ascii: UInt8(ascii: ")"))
-        case nil: break
+        if !frame.payload.isEmpty {
+            do {
+                let value = try ValueCodec.decode(frame.payload, as: payloadType(of: frame, object: object))
+                text.append(" = ")
+                OutputText.append(value, of: object, to: &text)
+            } catch {
+                text.append(" [")
+                text.appendHex(frame.payload.bytes)
+                text.append("] (")
+                error.write(to: &text)
+                text.append(ascii: UInt8(ascii: ")"))
+            }
         }
         text.append("  crc ok")
         if let declared = decoded.declaredLength {

@@ -38,6 +38,9 @@ struct DumpWriter {
     /// Whether lines are formatted at all (not for --summary, which only counts).
     let formatsLines: Bool
     private var decoder = FrameDecoder()
+    /// Held here: reaching the shared registry each time costs a check of its
+    /// initialisation per frame.
+    private let registry = Registry.standard
     private var window = RawWindow()
     private(set) var frames = 0
     private(set) var crcErrors = 0
@@ -108,7 +111,7 @@ struct DumpWriter {
                 default: break
                 }
             }
-            emit(DumpLine(output: output, raw: raw))
+            emit(DumpLine(output: output, raw: raw, registry: registry))
         }
         if json { window.discard(before: decoder.streamLength - decoder.bufferedByteCount) }
     }

@@ -85,7 +85,7 @@ final class Session {
         // An entry without bytes is what the decoder closed when the line went quiet.
         Console.error("trace \(time) \(arrow) " + (entry.bytes.isEmpty ? "(line quiet)" : HexText.format(entry.bytes)))
         for output in entry.decoded {
-            Console.error("trace \(time) \(arrow)   " + DumpLine(output: output, raw: nil).text)
+            Console.error("trace \(time) \(arrow)   " + DumpLine(output: output, raw: nil, registry: .standard).text)
         }
     }
 }
