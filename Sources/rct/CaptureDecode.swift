@@ -48,9 +48,10 @@ struct CaptureDecode {
         var order: [Key] = []
         var failure: Failure?
         var time = ""
-        // Every line starts with when, who and which way.
-        func context(of key: Key) -> [(String, JSON)] {
-            [("time", .string(time)), ("connection", .string(key.connection)), ("direction", .string(key.direction.rawValue))]
+        let encoder = JSONLine()
+        // Every line says when, who and which way.
+        func located<Record: Encodable>(_ record: Record, _ key: Key) -> LocatedRecord<Record> {
+            LocatedRecord(time: .captured(time), connection: key.connection, direction: key.direction.rawValue, record: record)
         }
         func startLine(of key: Key) {
             output.text.append(time)
@@ -64,7 +65,7 @@ struct CaptureDecode {
             { line in
                 guard !summary else { return }
                 if json {
-                    output.line(JSON.object(context(of: key) + line.jsonMembers).text)
+                    output.line(encoder.text(located(line.record, key)))
                 } else {
                     startLine(of: key)
                     line.write(to: &output.text)
@@ -82,7 +83,7 @@ struct CaptureDecode {
                     flows[key]?.writer.gap(missing: count, emit: emit)
                     guard !summary else { continue }
                     if json {
-                        output.line(JSON.object(context(of: key) + [("event", .string("missing")), ("count", .int(count))]).text)
+                        output.line(encoder.text(located(MissingRecord(count: count), key)))
                     } else {
                         startLine(of: key)
                         output.line("\(count) byte\(count == 1 ? "" : "s") missing from the capture; decoding starts afresh after them")
@@ -143,12 +144,11 @@ struct CaptureDecode {
 
     private func printSummary(_ flows: [(Key, DumpWriter)], into output: inout OutputBuffer) {
         if json {
-            output.line(JSON.array(flows.map { key, writer in
-                .object([("connection", .string(key.connection)), ("direction", .string(key.direction.rawValue)),
-                         ("frames", .int(writer.frames)), ("crc_errors", .int(writer.crcErrors)),
-                         ("skipped_bytes", .int(writer.skippedBytes)), ("missing_bytes", .int(writer.missingBytes)),
-                         ("bytes", .int(writer.bytes))])
-            }).text)
+            output.line(JSONLine().text(flows.map { key, writer in
+                FlowSummaryRecord(connection: key.connection, direction: key.direction.rawValue, frames: writer.frames,
+                                  crcErrors: writer.crcErrors, skippedBytes: writer.skippedBytes,
+                                  missingBytes: writer.missingBytes, bytes: writer.bytes)
+            }))
             return
         }
         for (key, writer) in flows {

@@ -34,10 +34,11 @@ struct DecodeCommand: ParsableCommand {
             var hexParser = StreamingHexParser()
             var output = OutputBuffer()
             let (quiet, json) = (summary, connection.json)
+            let encoder = JSONLine()
             let emit: (DumpLine) -> Void = { line in
                 guard !quiet else { return }
                 if json {
-                    output.line(JSON.object(line.jsonMembers).text)
+                    output.line(encoder.text(line.record))
                 } else {
                     line.write(to: &output.text)
                     output.endLine()

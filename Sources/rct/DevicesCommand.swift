@@ -25,12 +25,7 @@ struct DevicesCommand: ParsableCommand {
             }
             if port != nil { throw Failure("a port is only taken with --udev-rule", status: .badInput) }
             if connection.json {
-                Console.out(JSON.array(ports.map { port in
-                    .object([("path", .string(port.path)), ("by_id", .optional(port.byID)),
-                             ("vendor_id", .optional(port.vendorID)), ("product_id", .optional(port.productID)),
-                             ("manufacturer", .optional(port.manufacturer)), ("product", .optional(port.product)),
-                             ("serial", .optional(port.serial)), ("driver", .optional(port.driver))])
-                }).text)
+                JSONLine.print(ports.map(PortRecord.init))
                 return .success
             }
             if ports.isEmpty {
@@ -53,4 +48,31 @@ struct DevicesCommand: ParsableCommand {
 
 extension String {
     var nonEmpty: String? { isEmpty ? nil : self }
+}
+
+/// A serial port of `rct devices --json`; what udev does not know is null.
+private struct PortRecord: Encodable {
+    let path: String
+    let byID: OrNull<String>
+    let vendorID: OrNull<String>
+    let productID: OrNull<String>
+    let manufacturer: OrNull<String>
+    let product: OrNull<String>
+    let serial: OrNull<String>
+    let driver: OrNull<String>
+
+    private enum CodingKeys: String, CodingKey {
+        case path, byID = "by_id", vendorID = "vendor_id", productID = "product_id", manufacturer, product, serial, driver
+    }
+
+    init(_ port: SerialPortInfo) {
+        path = port.path
+        byID = OrNull(port.byID)
+        vendorID = OrNull(port.vendorID)
+        productID = OrNull(port.productID)
+        manufacturer = OrNull(port.manufacturer)
+        product = OrNull(port.product)
+        serial = OrNull(port.serial)
+        driver = OrNull(port.driver)
+    }
 }

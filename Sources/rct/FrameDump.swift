@@ -2,7 +2,7 @@ import RCTProtocol
 
 /// One line of a frame dump, before it is written: the shared format of decode, monitor and
 /// --trace. It is written in the form asked for only, text straight into the output buffer
-/// (a dump can be millions of lines) or the members of a JSON object.
+/// (a dump can be millions of lines) or a JSON record.
 struct DumpLine {
     /// What the decoder put out.
     let output: DecoderOutput
@@ -38,11 +38,11 @@ struct DumpLine {
         }
     }
 
-    /// The line as the members of a JSON object.
-    var jsonMembers: [(String, JSON)] {
+    /// The line as its JSON record.
+    var record: DumpRecord {
         switch output {
-        case let .frame(decoded): FrameDump.members(of: decoded, object: object, raw: raw)
-        case let .event(event): FrameDump.members(of: event, raw: raw)
+        case let .frame(decoded): .frame(FrameDump.record(of: decoded, object: object, raw: raw))
+        case let .event(event): .event(EventRecord(event, raw: raw))
         }
     }
 }
@@ -62,46 +62,28 @@ enum FrameDump {
         }
     }
 
-    static func members(of event: DecoderEvent, raw: [UInt8]?) -> [(String, JSON)] {
-        let (kind, extra): (String, [(String, JSON)]) = switch event {
-        case let .skipped(_, count): ("skipped", [("count", .int(count))])
-        case let .interrupted(_, count): ("interrupted", [("count", .int(count))])
-        case let .incomplete(_, count): ("incomplete", [("count", .int(count))])
-        case let .crcMismatch(_, length, command): ("crc_mismatch", [("command", .string(command.description)), ("length", .int(length))])
-        case let .oversize(_, declared): ("oversize", [("declared_length", .int(declared))])
-        case .extensionFrame: ("extension", [])
-        case .bootloader: ("bootloader", [])
-        }
-        var members: [(String, JSON)] = [("offset", .int(event.offset)), ("event", .string(kind))]
-        if case .crcMismatch = event { members.append(("crc_ok", .bool(false))) }
-        members += extra
-        if let raw { members.append(("raw", .string(HexText.format(raw, separator: "")))) }
-        return members
-    }
-
     /// How the frame's payload is laid out, by the registry.
     private static func payloadType(of frame: Frame, object: ObjectInfo?) -> DataType {
         frame.command.isResponse ? (object?.responseType ?? .unknown) : (object?.requestType ?? .unknown)
     }
 
-    static func members(of decoded: DecodedFrame, object: ObjectInfo?, raw: [UInt8]?) -> [(String, JSON)] {
+    /// The frame as its JSON record.
+    static func record(of decoded: DecodedFrame, object: ObjectInfo?, raw: [UInt8]?) -> FrameRecord {
         let frame = decoded.frame
-        let value = frame.payload.isEmpty ? nil : Result { () throws(ValueDecodingError) in
-            try ValueCodec.decode(frame.payload, as: payloadType(of: frame, object: object))
+        var value: Value?
+        var problem: String?
+        if !frame.payload.isEmpty {
+            do {
+                value = try ValueCodec.decode(frame.payload, as: payloadType(of: frame, object: object))
+            } catch {
+                problem = error.description
+            }
         }
-        var members: [(String, JSON)] = [
-            ("offset", .int(decoded.offset)), ("command", .string(frame.command.description)),
-            ("id", .string(frame.objectID.description)), ("name", object.map { .string($0.name) } ?? .null),
-            ("crc_ok", .bool(true)), ("value", (try? value?.get()).map(JSONValue.of) ?? .null),
-        ]
-        if object?.isFraction == true { members.append(("scale", .string("fraction"))) }
-        if frame.command.isPlant { members.append(("address", .int(frame.address))) }
-        if case let .failure(problem) = value { members.append(("error", .string(problem.description))) }
-        // LEN as it should have been: what follows the LEN field up to the checksum.
-        members.append(("length", .int(frame.length)))
-        if let declared = decoded.declaredLength { members.append(("declared_length", .int(declared))) }
-        members.append(("raw", raw.map { .string(HexText.format($0, separator: "")) } ?? .null))
-        return members
+        return FrameRecord(offset: decoded.offset, command: frame.command.description, id: frame.objectID.description,
+                           name: OrNull(object?.name), value: OrNull(value.map(ValueJSON.init)),
+                           scale: object?.isFraction == true ? "fraction" : nil,
+                           address: frame.command.isPlant ? frame.address : nil, error: problem, length: frame.length,
+                           declaredLength: decoded.declaredLength, raw: OrNull(raw.map { HexText.format($0, separator: "") }))
     }
 
     static func write(_ decoded: DecodedFrame, object: ObjectInfo?, to text: inout TextBuffer) {

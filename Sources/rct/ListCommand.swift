@@ -20,20 +20,7 @@ struct ListCommand: ParsableCommand {
         var objects = pattern.map { Registry.standard.objects(matching: $0) } ?? Registry.standard.objects
         if writable { objects = objects.filter { WriteRules.rule(for: $0.id) != nil } }
         if connection.json {
-            Console.out(JSON.array(objects.map { object in
-                let rule = WriteRules.rule(for: object.id)
-                var members: [(String, JSON)] = [
-                    ("name", .string(object.name)), ("id", .string(object.id.description)),
-                    ("type", .string(object.responseType.rawValue)), ("unit", .optional(object.unit)),
-                    ("writable", .bool(rule != nil)),
-                ]
-                if let rule { members.append(("accepts", .string(rule.accepted))) }
-                if !object.labels.isEmpty {
-                    members.append(("labels", .object(object.labels.map { ("\($0.value)", .string($0.label)) })))
-                }
-                members.append(("description", .optional(object.summary)))
-                return .object(members)
-            }).text)
+            JSONLine.print(objects.map(ObjectRecord.init))
             return
         }
         let width = objects.map(\.name.count).max() ?? 0
@@ -54,16 +41,60 @@ struct ListCommand: ParsableCommand {
         var registers = ModbusRegisterMap.standard.registers
         if let pattern { registers = registers.filter { Registry.name($0.name, matches: pattern) } }
         if connection.json {
-            Console.out(JSON.array(registers.map { register in
-                .object([("name", .string(register.name)), ("register", .int(register.address)), ("count", .int(register.count)),
-                         ("type", .string(register.layout.rawValue)), ("unit", .optional(register.unit)),
-                         ("scale", .double(register.scale)), ("object", .optional(register.object?.name))])
-            }).text)
+            JSONLine.print(registers.map(RegisterRecord.init))
             return
         }
         for register in registers {
             let unit = register.object?.displayUnit ?? register.unit
             Console.out("\(register.address)  \(register.name)" + (unit.map { " [\($0)]" } ?? ""))
         }
+    }
+}
+
+/// An object of `rct list --json`.
+private struct ObjectRecord: Encodable {
+    let name: String
+    let id: String
+    let type: String
+    let unit: OrNull<String>
+    let writable: Bool
+    /// What a write accepts, for the objects rct can set.
+    let accepts: String?
+    /// Enumeration labels by number.
+    let labels: [String: String]?
+    let description: OrNull<String>
+
+    init(_ object: ObjectInfo) {
+        let rule = WriteRules.rule(for: object.id)
+        name = object.name
+        id = object.id.description
+        type = object.responseType.rawValue
+        unit = OrNull(object.unit)
+        writable = rule != nil
+        accepts = rule?.accepted
+        labels = object.labels.isEmpty ? nil : Dictionary(object.labels.map { (String($0.value), $0.label) }) { first, _ in first }
+        description = OrNull(object.summary)
+    }
+}
+
+/// A register of `rct list --protocol modbus --json`.
+private struct RegisterRecord: Encodable {
+    let name: String
+    let register: UInt16
+    let count: Int
+    let type: String
+    let unit: OrNull<String>
+    let scale: Number
+    /// The registry object the register means, if it means one.
+    let object: OrNull<String>
+
+    init(_ register: ModbusRegister) {
+        name = register.name
+        self.register = register.address
+        count = register.count
+        type = register.layout.rawValue
+        unit = OrNull(register.unit)
+        scale = Number(register.scale)
+        object = OrNull(register.object?.name)
     }
 }

@@ -43,12 +43,14 @@ struct MonitorCommand: ParsableCommand {
             let started = Deadline.now
             let end = duration.map { started.adding(seconds: $0) } ?? started.adding(seconds: 10 * 365 * 86400)
             var writer = DumpWriter(json: connection.json)
+            let encoder = JSONLine()
             let emit: (DumpLine) -> Void = { line in
-                let time = FrameDump.seconds(Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9)
+                // Milliseconds, as the text shows them.
+                let seconds = (Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e6).rounded() / 1000
                 if connection.json {
-                    Console.out(JSON.object([("time", .number(time))] + line.jsonMembers).text)
+                    Console.out(encoder.text(LocatedRecord(time: .elapsed(seconds), record: line.record)))
                 } else {
-                    Console.out("\(time)  \(line.text)")
+                    Console.out("\(FrameDump.seconds(seconds))  \(line.text)")
                 }
             }
             let transport = session.client.transport

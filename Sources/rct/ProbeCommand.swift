@@ -1,5 +1,4 @@
 import ArgumentParser
-import FoundationEssentials
 import RCTProtocol
 import RCTTransport
 
@@ -60,11 +59,7 @@ struct ProbeCommand: ParsableCommand {
             let modbus = try probeModbus()
             report(modbus)
             attempts.append(modbus)
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                Console.out(String(decoding: try encoder.encode(attempts), as: UTF8.self))
-            }
+            if json { JSONLine.print(attempts) }
             let found = attempts.filter(\.answered)
             if !json {
                 Console.out(found.isEmpty

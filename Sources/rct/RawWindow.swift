@@ -143,7 +143,6 @@ struct DumpWriter {
     /// The totals line, in the form of the other lines.
     var summary: String {
         guard json else { return summaryText }
-        return JSON.object([("frames", .int(frames)), ("crc_errors", .int(crcErrors)),
-                            ("skipped_bytes", .int(skippedBytes)), ("bytes", .int(bytes))]).text
+        return JSONLine().text(SummaryRecord(frames: frames, crcErrors: crcErrors, skippedBytes: skippedBytes, bytes: bytes))
     }
 }

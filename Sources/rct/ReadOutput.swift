@@ -23,7 +23,7 @@ struct ReadOutput {
     /// Prints the rows in the order given.
     func print(_ rows: [Row]) {
         if json {
-            Console.out(JSON.array(rows.map(Self.json)).text)
+            JSONLine.print(rows.map(Record.init))
             return
         }
         for row in rows {
@@ -34,22 +34,40 @@ struct ReadOutput {
         }
     }
 
-    private static func json(_ row: Row) -> JSON {
-        var members: [(String, JSON)] = [("name", .string(row.name)), ("id", .optional(row.id)), ("type", .string(row.type))]
-        // The value stays the fraction the device sends; text shows it as a percentage.
-        if row.object?.isFraction == true { members.append(("scale", .string("fraction"))) }
-        switch row.result {
-        case let .success(value):
-            members.append(("value", JSONValue.of(value)))
-            members.append(("unit", .optional(row.unit)))
-            if case let .integer(number) = value, let object = row.object, !object.labels.isEmpty {
-                members.append(("label", .optional(object.label(for: number))))
+    /// A value of `rct get --json`.
+    private struct Record: Encodable {
+        let name: String
+        let id: OrNull<String>
+        let type: String
+        /// `fraction`: the value stays the fraction the device sends; text shows a percentage.
+        let scale: String?
+        let value: ValueJSON?
+        let unit: OrNull<String>
+        /// The enumeration label of the value, where the object has labels.
+        let label: OrNull<String>?
+        let error: String?
+        /// The Modbus register read, over Modbus.
+        let register: UInt16?
+
+        init(_ row: Row) {
+            name = row.name
+            id = OrNull(row.id)
+            type = row.type
+            scale = row.object?.isFraction == true ? "fraction" : nil
+            unit = OrNull(row.unit)
+            register = row.register
+            switch row.result {
+            case let .success(read):
+                value = ValueJSON(read)
+                if case let .integer(number) = read, let object = row.object, !object.labels.isEmpty {
+                    label = OrNull(object.label(for: number))
+                } else {
+                    label = nil
+                }
+                error = nil
+            case let .failure(failure):
+                (value, label, error) = (nil, nil, failure.message)
             }
-        case let .failure(failure):
-            members.append(("unit", .optional(row.unit)))
-            members.append(("error", .string(failure.message)))
         }
-        if let register = row.register { members.append(("register", .int(register))) }
-        return .object(members)
     }
 }

@@ -33,38 +33,76 @@ struct ScenarioPrinter {
     let json: Bool
 
     func print(_ event: ScenarioEvent) {
+        guard !json else { return JSONLine.print(ScenarioRecord(event)) }
         switch event {
         case let .planned(phase, name, value):
-            emit("plan \(phase.rawValue): \(name) = \(value)",
-                 [("event", .string("plan")), ("phase", .string(phase.rawValue)), ("name", .string(name)), ("value", .string(value))])
+            Console.out("plan \(phase.rawValue): \(name) = \(value)")
         case let .step(phase, outcome):
             let rule = outcome.rule
             let change = outcome.written ? "\(rule.describe(outcome.old)) -> \(rule.describe(outcome.new)), verified"
                 : "already \(rule.describe(outcome.old)), verified"
-            emit("\(phase.rawValue): \(rule.name) \(change)",
-                 [("event", .string("step")), ("phase", .string(phase.rawValue))]
-                    + SetCommand.outcomeMembers(rule, old: outcome.old, new: outcome.new, written: outcome.written,
-                                                verified: outcome.verified))
+            Console.out("\(phase.rawValue): \(rule.name) \(change)")
         case let .progress(soc, power, remaining):
             let socText = soc.map { WriteRule.format($0, decimals: 3) } ?? "?"
             let powerText = power.map { WriteRule.format($0, decimals: 0) + " W" } ?? "?"
-            emit("progress: SOC \(socText), battery \(powerText), \(DurationText.format(remaining)) left",
-                 [("event", .string("progress")), ("soc", soc.map(JSON.double) ?? .null), ("power", power.map(JSON.double) ?? .null),
-                  ("remaining_seconds", .double(remaining.rounded()))])
+            Console.out("progress: SOC \(socText), battery \(powerText), \(DurationText.format(remaining)) left")
         case let .reasserted(name):
-            emit("re-asserted \(name) (the device had dropped it)", [("event", .string("reasserted")), ("name", .string(name))])
+            Console.out("re-asserted \(name) (the device had dropped it)")
         case let .ending(reason):
-            emit("ending: \(reason); handing control back", [("event", .string("ending")), ("reason", .string(reason))])
+            Console.out("ending: \(reason); handing control back")
         case let .handBackRetry(attempt, delay, cause):
-            emit("hand-back attempt \(attempt) failed (\(cause)); trying again in \(WriteRule.format(delay, decimals: 1)) s",
-                 [("event", .string("hand_back_retry")), ("attempt", .int(attempt)), ("delay_seconds", .double(delay)), ("cause", .string(cause))])
+            Console.out("hand-back attempt \(attempt) failed (\(cause)); trying again in \(WriteRule.format(delay, decimals: 1)) s")
         case let .note(text):
-            emit("note: \(text)", [("event", .string("note")), ("text", .string(text))])
+            Console.out("note: \(text)")
         }
     }
+}
 
-    private func emit(_ text: String, _ members: [(String, JSON)]) {
-        Console.out(json ? JSON.object(members).text : text)
+/// A scenario event as one JSON line: `event` names the kind, the other members depend on
+/// it (Documentation/Scenarios.md).
+private struct ScenarioRecord: Encodable {
+    let event: ScenarioEvent
+
+    init(_ event: ScenarioEvent) { self.event = event }
+
+    private enum CodingKeys: String, CodingKey {
+        case event, phase, name, value, soc, power, remainingSeconds = "remaining_seconds", reason, attempt
+        case delaySeconds = "delay_seconds", cause, text
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch event {
+        case let .planned(phase, name, value):
+            try container.encode("plan", forKey: .event)
+            try container.encode(phase.rawValue, forKey: .phase)
+            try container.encode(name, forKey: .name)
+            try container.encode(value, forKey: .value)
+        case let .step(phase, outcome):
+            try container.encode("step", forKey: .event)
+            try container.encode(phase.rawValue, forKey: .phase)
+            try WriteRecord(outcome.rule, old: outcome.old, new: outcome.new, written: outcome.written,
+                            verified: outcome.verified).encode(to: encoder)
+        case let .progress(soc, power, remaining):
+            try container.encode("progress", forKey: .event)
+            try container.encode(OrNull(soc.map(Number.init)), forKey: .soc)
+            try container.encode(OrNull(power.map(Number.init)), forKey: .power)
+            try container.encode(Number(remaining.rounded()), forKey: .remainingSeconds)
+        case let .reasserted(name):
+            try container.encode("reasserted", forKey: .event)
+            try container.encode(name, forKey: .name)
+        case let .ending(reason):
+            try container.encode("ending", forKey: .event)
+            try container.encode(reason, forKey: .reason)
+        case let .handBackRetry(attempt, delay, cause):
+            try container.encode("hand_back_retry", forKey: .event)
+            try container.encode(attempt, forKey: .attempt)
+            try container.encode(Number(delay), forKey: .delaySeconds)
+            try container.encode(cause, forKey: .cause)
+        case let .note(text):
+            try container.encode("note", forKey: .event)
+            try container.encode(text, forKey: .text)
+        }
     }
 }
 

@@ -47,9 +47,8 @@ struct SetCommand: ParsableCommand {
                 let frame = Frame(command: .write, objectID: rule.id, payload: try ValueCodec.encode(parsed, as: rule.type))
                 let bytes = try frame.encoded()
                 if connection.json {
-                    Console.out(JSON.object([("name", .string(rule.name)), ("id", .string(rule.id.description)),
-                                             ("new", JSONValue.of(parsed)), ("frame", .string(HexText.format(bytes, separator: ""))),
-                                             ("sent", .bool(false))]).text)
+                    JSONLine.print(DryRunRecord(name: rule.name, id: rule.id.description, new: ValueJSON(parsed),
+                                                frame: HexText.format(bytes, separator: "")))
                 } else {
                     Console.out("would send WRITE \(rule.name) = \(rule.describe(parsed)): \(HexText.format(bytes))")
                 }
@@ -71,8 +70,7 @@ struct SetCommand: ParsableCommand {
                 return .success
             } catch let ControlError.verificationFailed(name, wrote, readBack) {
                 if connection.json {
-                    Console.out(Self.outcomeJSON(rule, old: current, new: parsed, written: true, verified: false,
-                                                 readBack: readBack).text)
+                    JSONLine.print(WriteRecord(rule, old: current, new: parsed, written: true, verified: false, readBack: readBack))
                 }
                 throw ControlError.verificationFailed(name: name, wrote: wrote, readBack: readBack)
             }
@@ -82,27 +80,13 @@ struct SetCommand: ParsableCommand {
     private func report(_ outcome: WriteOutcome) {
         let rule = outcome.rule
         if connection.json {
-            Console.out(Self.outcomeJSON(rule, old: outcome.old, new: outcome.new, written: outcome.written,
-                                         verified: outcome.verified).text)
+            JSONLine.print(WriteRecord(rule, old: outcome.old, new: outcome.new, written: outcome.written,
+                                       verified: outcome.verified))
         } else if outcome.written {
             Console.out("\(rule.name): \(rule.describe(outcome.old)) -> \(rule.describe(outcome.new)), written and verified")
         } else {
             Console.out("\(rule.name): already \(rule.describe(outcome.old)), unchanged (nothing written)")
         }
-    }
-
-    /// The documented `set --json` object; `read_back` only when verification failed.
-    private static func outcomeJSON(_ rule: WriteRule, old: Value?, new: Value, written: Bool, verified: Bool,
-                                    readBack: String? = nil) -> JSON {
-        var members = outcomeMembers(rule, old: old, new: new, written: written, verified: verified)
-        if let readBack { members.append(("read_back", .string(readBack))) }
-        return .object(members)
-    }
-
-    /// The members that describe one write, shared by `set --json` and the scenarios' step events.
-    static func outcomeMembers(_ rule: WriteRule, old: Value?, new: Value, written: Bool, verified: Bool) -> [(String, JSON)] {
-        [("name", .string(rule.name)), ("id", .string(rule.id.description)), ("old", old.map(JSONValue.of) ?? .null),
-         ("new", JSONValue.of(new)), ("written", .bool(written)), ("verified", .bool(verified))]
     }
 
     /// The rule for a name or id; anything not writable is bad input that names the writable ones.
@@ -113,4 +97,40 @@ struct SetCommand: ParsableCommand {
         let names = WriteRules.all.map(\.name).joined(separator: ", ")
         throw Failure("\(object.name) is not writable with rct; writable: \(names)", status: .badInput)
     }
+}
+
+/// The documented `set --json` object, also the body of the scenarios' step events.
+struct WriteRecord: Encodable {
+    let name: String
+    let id: String
+    let old: OrNull<ValueJSON>
+    let new: ValueJSON
+    let written: Bool
+    let verified: Bool
+    /// What the device answered instead, only when verification failed.
+    let readBack: String?
+
+    private enum CodingKeys: String, CodingKey {
+        case name, id, old, new, written, verified, readBack = "read_back"
+    }
+
+    init(_ rule: WriteRule, old: Value?, new: Value, written: Bool, verified: Bool, readBack: String? = nil) {
+        name = rule.name
+        id = rule.id.description
+        self.old = OrNull(old.map(ValueJSON.init))
+        self.new = ValueJSON(new)
+        self.written = written
+        self.verified = verified
+        self.readBack = readBack
+    }
+}
+
+/// What `set --dry-run --json` would send.
+private struct DryRunRecord: Encodable {
+    let name: String
+    let id: String
+    let new: ValueJSON
+    /// The WRITE frame in hex.
+    let frame: String
+    let sent = false
 }

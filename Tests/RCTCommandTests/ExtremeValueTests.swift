@@ -21,5 +21,16 @@ struct ExtremeValueTests {
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.split(separator: "\n").count == 6, "\(result.stdout)")
         }
+        // JSON has no words for infinity and NaN: they are null; the others read back exactly.
+        let json = try rct(arguments: ["decode", "--hex", "--json"], input: Data(hex.utf8))
+        let values = try json.stdout.split(separator: "\n").map { line in
+            try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["value"]
+        }
+        #expect((values[0] as? NSNumber)?.floatValue == .greatestFiniteMagnitude)
+        #expect((values[1] as? NSNumber)?.floatValue == -.greatestFiniteMagnitude)
+        #expect((values[2] as? NSNumber)?.floatValue == 1e20)
+        #expect(values[3] is NSNull)
+        #expect(values[4] is NSNull)
+        #expect((values[5] as? NSNumber)?.floatValue == .leastNonzeroMagnitude)
     }
 }
