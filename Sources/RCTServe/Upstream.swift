@@ -44,7 +44,8 @@ extension Gateway {
         var failures = 0
         var everOpened = false
         var firstAttempt = true
-        var window: [Flight] = []
+        // The scheduler hands out at most its window of reads; this keeps them matched.
+        var window = ReadWindow<UpstreamRead>(capacity: configuration.scheduling.window)
         defer {
             client?.transport.close()
             setLink(up: false)
@@ -126,27 +127,23 @@ extension Gateway {
         }
     }
 
-    /// One read under way upstream.
-    struct Flight {
+    /// What a read under way upstream is for.
+    struct UpstreamRead {
         let work: GatewayScheduler.Work
-        let request: Frame
         /// The registry's object, when known: its answers are checked to hold a whole value.
         let object: ObjectInfo?
-        var attempts: Int
-        var deadline: Deadline
-        let started: Deadline
     }
 
     /// Starts a job: a read is sent and joins the window; a write (which the scheduler hands
     /// out only when nothing else is under way) is carried out to the end, read-back included.
-    private func start(_ work: GatewayScheduler.Work, on link: Client, window: inout [Flight]) throws(ClientError) {
+    private func start(_ work: GatewayScheduler.Work, on link: Client, window: inout ReadWindow<UpstreamRead>) throws(ClientError) {
         switch work {
         case let .write(rule, value, id):
             try write(rule, value, for: id, as: work, on: link)
         case let .read(request):
             try link.sendInWindow(request)
-            window.append(Flight(work: work, request: request, object: Registry.standard.object(id: request.objectID),
-                                 attempts: 1, deadline: .after(seconds: link.options.timeout), started: .now))
+            window.sent(request, tag: UpstreamRead(work: work, object: Registry.standard.object(id: request.objectID)),
+                        at: .now, deadline: .after(seconds: link.options.timeout))
         }
     }
 
@@ -154,40 +151,41 @@ extension Gateway {
     /// did not come in time or does not hold a whole value, up to the retries (objects the
     /// registry does not know get one attempt: they may not exist on the device, which then
     /// stays silent); ends a read with no answer after its last attempt.
-    private func collect(on link: Client, window: inout [Flight]) throws(ClientError) {
-        let soonest = window.map(\.deadline).min() ?? .after(seconds: 0.02)
+    private func collect(on link: Client, window: inout ReadWindow<UpstreamRead>) throws(ClientError) {
+        let soonest = window.soonestDeadline ?? .after(seconds: 0.02)
         for frame in try link.receiveFrames(until: min(soonest, .after(seconds: 0.02))) {
-            guard let index = window.firstIndex(where: { Client.answers(frame, $0.request) }) else { continue }
-            let flight = window[index]
+            guard let index = window.index(answeredBy: frame) else { continue }
+            let read = window.flights[index].tag
             // An answer cut short by another request still has a valid CRC: only whole values
             // of known objects are passed on.
-            if let object = flight.object, (try? ValueCodec.decode(frame.payload, as: object.responseType)) == nil {
+            if let object = read.object, (try? ValueCodec.decode(frame.payload, as: object.responseType)) == nil {
                 logger.debug("upstream answer for \(object.name) does not hold a whole \(object.responseType.rawValue); asking again")
                 try retryOrEnd(index, on: link, window: &window)
                 continue
             }
-            window.remove(at: index)
+            let flight = window.remove(at: index)
             link.exchangeEnded()
             metrics.answers.increment()
             metrics.answerTime.recordNanoseconds(Deadline.now.nanoseconds - flight.started.nanoseconds)
-            complete(flight.work, answer: frame)
+            complete(read.work, answer: frame)
         }
-        while let index = window.firstIndex(where: { $0.deadline.hasPassed }) {
+        while let index = window.indexOfOverdue(at: .now) {
             try retryOrEnd(index, on: link, window: &window)
         }
     }
 
-    private func retryOrEnd(_ index: Int, on link: Client, window: inout [Flight]) throws(ClientError) {
-        let flight = window[index]
-        guard flight.attempts <= (flight.object == nil ? 0 : link.options.retries) else {
-            window.remove(at: index)
+    /// Sends the read at `index` again, in place, or ends it without an answer after its
+    /// last attempt.
+    private func retryOrEnd(_ index: Int, on link: Client, window: inout ReadWindow<UpstreamRead>) throws(ClientError) {
+        let flight = window.flights[index]
+        guard flight.attempts <= (flight.tag.object == nil ? 0 : link.options.retries) else {
+            _ = window.remove(at: index)
             metrics.timeouts.increment()
-            complete(flight.work, answer: nil)
+            complete(flight.tag.work, answer: nil)
             return
         }
         try link.sendInWindow(flight.request)
-        window[index].attempts += 1
-        window[index].deadline = .after(seconds: link.options.timeout)
+        window.resent(at: index, deadline: .after(seconds: link.options.timeout))
     }
 
     /// Carries out a write that `id` asked for on the open link: cross-checked, written once,

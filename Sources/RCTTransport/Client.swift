@@ -194,16 +194,12 @@ public final class Client {
             }
             return results
         }
-        struct Flight {
-            let index: Int
-            let frame: Frame
-            let deadline: Deadline
-        }
         var results = [Result<Value, ClientError>?](repeating: nil, count: requests.count)
         var attempts = [Int](repeating: 0, count: requests.count)
         var problems = [String?](repeating: nil, count: requests.count)
         var waiting = Array(requests.indices)
-        var inFlight: [Flight] = []
+        // Tagged by the index of the request.
+        var inFlight = ReadWindow<Int>(capacity: window)
         var done = 0
         func settle(_ index: Int, _ result: Result<Value, ClientError>) {
             results[index] = result
@@ -222,8 +218,8 @@ public final class Client {
         }
         // The next waiting request that may go now: room in the window, and its object not under way.
         func nextToSend() -> Int? {
-            guard inFlight.count < window else { return nil }
-            return waiting.firstIndex { index in !inFlight.contains { $0.frame.objectID == requests[index].object.id } }
+            guard inFlight.hasRoom else { return nil }
+            return waiting.firstIndex { !inFlight.isReading(requests[$0].object.id) }
         }
         pending.removeAll()
         while done < requests.count {
@@ -232,29 +228,29 @@ public final class Client {
                 let frame = Self.readRequest(requests[index].object, payload: requests[index].payload)
                 try transmit(frame, forgettingEarlierFrames: false)
                 attempts[index] += 1
-                inFlight.append(Flight(index: index, frame: frame, deadline: .after(seconds: options.timeout)))
+                inFlight.sent(frame, tag: index, at: .now, deadline: .after(seconds: options.timeout))
             }
             for decoded in pending {
-                guard let slot = inFlight.firstIndex(where: { Self.answers(decoded.frame, $0.frame) }) else { continue }
-                let flight = inFlight.remove(at: slot)
+                guard let slot = inFlight.index(answeredBy: decoded.frame) else { continue }
+                let index = inFlight.remove(at: slot).tag
                 lastExchange = .now
                 do {
-                    settle(flight.index, .success(try ValueCodec.decode(decoded.frame.payload, as: requests[flight.index].object.responseType)))
+                    settle(index, .success(try ValueCodec.decode(decoded.frame.payload, as: requests[index].object.responseType)))
                 } catch {
                     // A response cut short by another request still carries a valid CRC.
-                    problems[flight.index] = error.description
-                    retryOrFail(flight.index)
+                    problems[index] = error.description
+                    retryOrFail(index)
                 }
             }
             pending.removeAll()
-            for flight in inFlight where flight.deadline.hasPassed {
-                inFlight.removeAll { $0.index == flight.index }
-                retryOrFail(flight.index)
+            // Sent again as a new request: it waits for room like the others.
+            while let slot = inFlight.indexOfOverdue(at: .now) {
+                retryOrFail(inFlight.remove(at: slot).tag)
             }
             guard done < requests.count else { break }
             // Room in the window and something to send: send it before waiting.
             if nextToSend() != nil { continue }
-            try pump(until: inFlight.map(\.deadline).min() ?? .after(seconds: 0.1))
+            try pump(until: inFlight.soonestDeadline ?? .after(seconds: 0.1))
         }
         // Every request was settled exactly once: a late answer to an earlier attempt settles the retry.
         return results.compactMap { $0 }
