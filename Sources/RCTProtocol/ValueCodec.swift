@@ -150,9 +150,7 @@ public enum ValueDecodingError: Error, Sendable, Equatable, CustomStringConverti
     case sizeMismatch(type: DataType, expected: String, actual: Int)
 
     public var description: String {
-        switch self {
-        case .sizeMismatch: TextBuffer.string(capacity: 64) { write(to: &$0) }
-        }
+        TextBuffer.string(capacity: 64) { write(to: &$0) }
     }
 
     /// Writes the ``description``, e.g. into a dump line.

@@ -45,7 +45,12 @@ struct OutputBuffer: ~Copyable {
         text.removeAll()
     }
 
-    deinit { writer.finish() }
+    /// What was gathered is written even when the command ends early (a bad byte in hex
+    /// input): the lines before the error stand before its message.
+    deinit {
+        if !text.isEmpty { writer.write(text.withBytes { Array($0) }) }
+        writer.finish()
+    }
 }
 
 /// Writes blocks to standard output in order on a queue of its own, with a few blocks at

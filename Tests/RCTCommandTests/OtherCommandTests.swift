@@ -122,6 +122,24 @@ struct OtherCommandTests {
         #expect(bad.status == 64)
         #expect(bad.stderr.contains("invalid hex"))
         #expect(try rct("decode", "/nonexistent/capture.bin").status == 64)
+        // What decoded before the bad character is printed in full, before the message:
+        // 40 000 frames of hex are several reads and several output blocks.
+        let frame = try Frame(command: .response, objectID: ObjectID(0x959930BF), payload: [1, 2, 3, 4]).encoded()
+        let hex = String(repeating: HexText.format(frame) + " ", count: 40_000) + "zz"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rct-bad-hex-\(getpid()).txt").path
+        try Data(hex.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let cut = try rct("decode", "--hex", path)
+        #expect(cut.status == 64)
+        #expect(cut.stderr.contains("invalid hex"))
+        let read = cut.stdout.split(separator: "\n")
+        // rct reads 64 KiB at a time and a read with a bad character gives nothing: every
+        // frame wholly inside the reads before it is printed (the last output block too).
+        let perFrame = HexText.format(frame).utf8.count + 1
+        let beforeBadRead = (hex.utf8.count - 1) / 65_536 * 65_536
+        #expect(read.count == beforeBadRead / perFrame)
+        #expect(read.allSatisfy { $0.hasSuffix("crc ok") })
+        #expect(read.last.map { $0.hasPrefix(String(format: "%08X", (read.count - 1) * frame.count)) } == true)
     }
 
     @Test("decode streams: constant memory on a large capture")
