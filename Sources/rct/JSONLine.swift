@@ -14,19 +14,14 @@ struct JSONLine {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     }
 
-    /// The record as JSON text.
+    /// The record as JSON text. The records hold strings, whole numbers, finite floats
+    /// (``Number``) and arrays and objects of them, which always encode; were one to fail,
+    /// the line says so as JSON instead of vanishing.
     func text(_ record: some Encodable) -> String {
-        String(decoding: bytes(record), as: UTF8.self)
-    }
-
-    /// The record as JSON text in UTF-8. The records hold strings, whole numbers, finite
-    /// floats (``Number``) and arrays of them, which always encode; were one to fail, the
-    /// line says so as JSON instead of vanishing.
-    func bytes(_ record: some Encodable) -> [UInt8] {
         do {
-            return Array(try encoder.encode(record))
+            return String(decoding: try encoder.encode(record), as: UTF8.self)
         } catch {
-            return Array("{\"error\":\"not encodable as JSON\"}".utf8)
+            return "{\"error\":\"not encodable as JSON\"}"
         }
     }
 
