@@ -71,6 +71,26 @@ public struct TextBuffer: Sendable {
         }
     }
 
+    /// Appends `text` with its control characters (C0, DEL and C1) and backslashes escaped,
+    /// as `\n`, `\r`, `\t`, `\\` or `\u{1B}`: text from the wire stays on one line and
+    /// cannot drive the terminal it is shown in.
+    public mutating func appendEscaped(_ text: String) {
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x0A: append("\\n")
+            case 0x0D: append("\\r")
+            case 0x09: append("\\t")
+            case 0x5C: append("\\\\")
+            case 0x00..<0x20, 0x7F...0x9F:
+                append("\\u{")
+                appendHex(UInt64(scalar.value), digits: 2)
+                append(ascii: UInt8(ascii: "}"))
+            default:
+                append(String(scalar))
+            }
+        }
+    }
+
     /// Appends `text` and spaces up to `width` bytes.
     public mutating func append(_ text: String, paddedTo width: Int) {
         let start = count

@@ -1,12 +1,14 @@
 /// Human-readable text for values, shared by the command line and the diagnostics.
 public enum ValueText {
-    /// A compact one-line rendering of `value`.
+    /// A compact one-line rendering of `value`. Text from the device is shown with its
+    /// control characters escaped (``TextBuffer/appendEscaped(_:)``): a string from the
+    /// wire can hold a line break or a terminal's escape sequence.
     public static func describe(_ value: Value) -> String {
         switch value {
         case let .bool(flag): flag ? "true" : "false"
         case let .integer(number): "\(number)"
         case let .float(number): NumberText.format(Double(number))
-        case let .string(text): text
+        case let .string(text): TextBuffer.string(capacity: text.utf8.count) { $0.appendEscaped(text) }
         case let .timeseries(series):
             "\(series.samples.count) samples before \(timestamp(series.requestedTime))"
         case let .eventTable(table):

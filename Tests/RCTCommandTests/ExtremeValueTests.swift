@@ -33,4 +33,21 @@ struct ExtremeValueTests {
         #expect(values[4] is NSNull)
         #expect((values[5] as? NSNumber)?.floatValue == .leastNonzeroMagnitude)
     }
+
+    @Test("decode keeps a string with a line break and a terminal escape on its one line; JSON keeps it as sent")
+    func controlCharacters() throws {
+        let sent = "evil\n\u{1B}[2J\u{7}"
+        let frame = try Frame(command: .response, objectID: ObjectID(0xEBC62737), payload: Array(sent.utf8)).encoded()
+        let hex = HexText.format(frame + frame)
+        let text = try rct(arguments: ["decode", "--hex"], input: Data(hex.utf8))
+        #expect(text.status == 0)
+        let lines = text.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(lines.count == 2, "\(text.stdout)")
+        #expect(lines.allSatisfy { $0.contains("android_description = evil\\n\\u{1B}[2J\\u{07}  crc ok") })
+        #expect(!text.stdout.utf8.contains(0x1B) && !text.stdout.utf8.contains(0x07))
+        let json = try rct(arguments: ["decode", "--hex", "--json"], input: Data(hex.utf8))
+        let first = try #require(json.stdout.split(separator: "\n").first)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        #expect(object["value"] as? String == sent)
+    }
 }

@@ -33,6 +33,16 @@ struct TextBufferTests {
         #expect(HexText.format(Payload([0xD9, 0x23, 0x88, 0x25])) == "D9 23 88 25")
     }
 
+    @Test("Text from the wire stays on one line and cannot drive a terminal", arguments: [
+        ("PS 6.0 BAT 10.0", "PS 6.0 BAT 10.0"), ("a\nb", "a\\nb"), ("\r\t", "\\r\\t"), ("\u{1B}[2J", "\\u{1B}[2J"),
+        ("back\\slash", "back\\\\slash"), ("\u{7F}\u{85}\u{9F}", "\\u{7F}\\u{85}\\u{9F}"), ("Wärme ☀", "Wärme ☀"),
+        ("\u{1}", "\\u{01}"),
+    ])
+    func escaped(text: String, shown: String) {
+        #expect(ValueText.describe(.string(text)) == shown)
+        #expect(!shown.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
+    }
+
     @Test("Decimal digits, padded and not", arguments: [
         (UInt64(0), 1, "0"), (7, 3, "007"), (123_456, 6, "123456"), (UInt64.max, 1, "18446744073709551615"), (42, 0, "42"),
     ])
