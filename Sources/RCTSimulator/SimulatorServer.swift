@@ -133,7 +133,7 @@ public final class SimulatorServer {
     private var now: Double { realTime * configuration.timeScale }
 
     /// Seconds since the server started, unscaled: the clock of the timing model.
-    private var realTime: Double { Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9 }
+    private var realTime: Double { started.elapsedSeconds }
 
     /// Sends the answers whose time has come, to the clients there are now.
     private func deliverDueAnswers() {

@@ -21,7 +21,7 @@ public final class SimulatorTransport: Transport {
         self.timeScale = timeScale
     }
 
-    private var now: Double { Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9 * timeScale }
+    private var now: Double { started.elapsedSeconds * timeScale }
 
     public func send(_ bytes: [UInt8], deadline: Deadline) throws(TransportError) {
         decoder.append(bytes)

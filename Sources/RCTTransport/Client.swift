@@ -345,7 +345,7 @@ public final class Client {
 
     private func emitTrace(_ direction: TraceEntry.Direction, _ bytes: [UInt8], _ decoded: [DecoderOutput]) {
         guard let trace, !bytes.isEmpty || !decoded.isEmpty else { return }
-        let time = Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9
+        let time = started.elapsedSeconds
         trace(TraceEntry(time: time, direction: direction, bytes: bytes, decoded: decoded))
     }
 }

@@ -35,6 +35,12 @@ public struct Deadline: Sendable, Comparable {
         max(0, Double(nanoseconds - Deadline.now.nanoseconds) / 1e9)
     }
 
+    /// Seconds from this point until now: how long ago a start was (negative while it is
+    /// still ahead).
+    public var elapsedSeconds: Double {
+        Double(Deadline.now.nanoseconds - nanoseconds) / 1e9
+    }
+
     /// Milliseconds left, rounded up and capped at `cap`, for poll(2).
     public func pollTimeout(cap: Int32 = 100) -> Int32 {
         let remaining = nanoseconds - Deadline.now.nanoseconds

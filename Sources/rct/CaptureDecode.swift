@@ -10,13 +10,8 @@ struct CaptureDecode {
     let json: Bool
     let summary: Bool
 
-    /// Which way bytes went.
-    enum Direction: String {
-        case toInverter = "to_inverter"
-        case fromInverter = "from_inverter"
-
-        var word: String { self == .toInverter ? "to  " : "from" }
-    }
+    /// Which way bytes went: the direction byte of rct's serial traces, for TCP too.
+    typealias Direction = CaptureWriter.Direction
 
     /// One direction of one connection: who and which way.
     private struct Key: Hashable {
@@ -51,7 +46,7 @@ struct CaptureDecode {
         let encoder = JSONLine()
         // Every line says when, who and which way.
         func located<Record: Encodable>(_ record: Record, _ key: Key) -> LocatedRecord<Record> {
-            LocatedRecord(time: .captured(time), connection: key.connection, direction: key.direction.rawValue, record: record)
+            LocatedRecord(time: .captured(time), connection: key.connection, direction: key.direction.name, record: record)
         }
         func startLine(of key: Key) {
             output.text.append(time)
@@ -103,8 +98,8 @@ struct CaptureDecode {
             time = Self.time(packet)
             let key: Key, sequence: UInt32?, isSYN: Bool, payload: [UInt8]
             if link == .user0 {
-                guard let first = packet.bytes.first, first <= 1 else { continue }
-                key = Key(connection: "trace", direction: first == 0 ? .toInverter : .fromInverter)
+                guard let first = packet.bytes.first, let direction = Direction(rawValue: first) else { continue }
+                key = Key(connection: "trace", direction: direction)
                 (sequence, isSYN, payload) = (nil, false, Array(packet.bytes.dropFirst()))
             } else {
                 guard let segment = PacketParser.segment(in: packet.bytes, link: link) else { continue }
@@ -145,7 +140,7 @@ struct CaptureDecode {
     private func printSummary(_ flows: [(Key, DumpWriter)], into output: inout OutputBuffer) {
         if json {
             output.line(JSONLine().text(flows.map { key, writer in
-                FlowSummaryRecord(connection: key.connection, direction: key.direction.rawValue, frames: writer.frames,
+                FlowSummaryRecord(connection: key.connection, direction: key.direction.name, frames: writer.frames,
                                   crcErrors: writer.crcErrors, skippedBytes: writer.skippedBytes,
                                   missingBytes: writer.missingBytes, bytes: writer.bytes)
             }))
@@ -160,4 +155,12 @@ struct CaptureDecode {
     static func time(_ packet: CapturedPacket) -> String {
         TextBuffer.string(capacity: 28) { $0.appendTimestamp(packet.seconds, microseconds: packet.microseconds) }
     }
+}
+
+extension CaptureWriter.Direction {
+    /// The direction as JSON names it: `to_inverter` or `from_inverter`.
+    var name: String { self == .toInverter ? "to_inverter" : "from_inverter" }
+
+    /// The direction in a text line, four characters wide: `to  ` or `from`.
+    var word: String { self == .toInverter ? "to  " : "from" }
 }

@@ -46,7 +46,7 @@ struct ModbusGet {
     }
 
     private func trace(_ started: Deadline, _ arrow: String, _ text: String) {
-        let time = FrameDump.seconds(Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e9)
+        let time = FrameDump.seconds(started.elapsedSeconds)
         Console.error("trace \(time) \(arrow) modbus \(text)")
     }
 

@@ -46,7 +46,7 @@ struct MonitorCommand: ParsableCommand {
             let encoder = JSONLine()
             let emit: (DumpLine) -> Void = { line in
                 // Milliseconds, as the text shows them.
-                let seconds = (Double(Deadline.now.nanoseconds - started.nanoseconds) / 1e6).rounded() / 1000
+                let seconds = (started.elapsedSeconds * 1000).rounded() / 1000
                 if connection.json {
                     Console.out(encoder.text(LocatedRecord(time: .elapsed(seconds), record: line.record)))
                 } else {

@@ -39,6 +39,9 @@ struct ProbeCommand: ParsableCommand {
         enum CodingKeys: String, CodingKey {
             case linkProtocol = "protocol", baud, answered, detail, options
         }
+
+        /// The protocol as the text output names it.
+        var protocolName: String { linkProtocol == "rct" ? "RCT protocol" : "Modbus RTU" }
     }
 
     func validate() throws {
@@ -64,7 +67,7 @@ struct ProbeCommand: ParsableCommand {
             if !json {
                 Console.out(found.isEmpty
                     ? "nothing answered on \(device): check the wiring (A/B), the adapter, and that the interface is enabled on the inverter"
-                    : found.map { "\($0.linkProtocol == "rct" ? "RCT protocol" : "Modbus RTU") answers: rct \($0.options ?? "")" }.joined(separator: "\n"))
+                    : found.map { "\($0.protocolName) answers: rct \($0.options ?? "")" }.joined(separator: "\n"))
             }
             return found.isEmpty ? .noAnswer : .success
         }
@@ -72,8 +75,7 @@ struct ProbeCommand: ParsableCommand {
 
     private func report(_ attempt: Attempt) {
         guard !json else { return }
-        let name = attempt.linkProtocol == "rct" ? "RCT protocol" : "Modbus RTU"
-        Console.error("rct: \(name) at \(attempt.baud) baud 8N1: \(attempt.detail)")
+        Console.error("rct: \(attempt.protocolName) at \(attempt.baud) baud 8N1: \(attempt.detail)")
     }
 
     private func probeRCT(at rate: Int) throws -> Attempt {
@@ -109,7 +111,7 @@ struct ProbeCommand: ParsableCommand {
             let link = try ModbusLink(path: device, settings: settings, address: 1, timeout: timeout)
             let value = try link.read(soc).value
             return Attempt(linkProtocol: "modbus", baud: settings.baudRate, answered: true,
-                           detail: "answered (register 40075 = \(OutputText.value(value, of: soc)))", options: options)
+                           detail: "answered (register \(soc.address) = \(OutputText.value(value, of: soc)))", options: options)
         } catch {
             switch error {
             case .exception:
