@@ -44,6 +44,7 @@ struct CaptureDecode {
         var failure: Failure?
         var time = ""
         let encoder = JSONLine()
+        var frames = FrameLineWriter()
         // Every line says when, who and which way.
         func located<Record: Encodable>(_ record: Record, _ key: Key) -> LocatedRecord<Record> {
             LocatedRecord(time: .captured(time), connection: key.connection, direction: key.direction.name, record: record)
@@ -56,26 +57,30 @@ struct CaptureDecode {
             output.text.append(key.direction.word)
             output.text.append("  ")
         }
-        func emitter(_ key: Key) -> (DumpLine) -> Void {
-            { line in
-                guard !summary else { return }
-                if json {
-                    output.line(encoder.text(located(line.record, key)))
-                } else {
-                    startLine(of: key)
-                    line.write(to: &output.text)
-                    output.endLine()
-                }
+        func write(_ line: DumpLine, of key: Key) {
+            guard !summary else { return }
+            if json {
+                output.line(encoder.text(located(line.record, key)))
+            } else {
+                startLine(of: key)
+                line.write(to: &output.text, frames: &frames)
+                output.endLine()
             }
         }
+        func writeLines(of key: Key) {
+            // By position: the key, with its connection's text, is hashed once, not per line.
+            guard let flow = flows.index(forKey: key) else { return }
+            while let line = flows.values[flow].writer.nextLine() { write(line, of: key) }
+        }
         func deliver(_ pieces: [StreamReassembler.Piece], to key: Key) {
-            let emit = emitter(key)
             for piece in pieces {
                 switch piece {
-                case let .bytes(bytes): flows[key]?.writer.feed(bytes, emit: emit)
+                case let .bytes(bytes):
+                    flows[key]?.writer.feed(bytes)
+                    writeLines(of: key)
                 case let .missing(count):
                     // What was held before the gap is given up on first, then the gap is reported.
-                    flows[key]?.writer.gap(missing: count, emit: emit)
+                    for line in flows[key]?.writer.gap(missing: count) ?? [] { write(line, of: key) }
                     guard !summary else { continue }
                     if json {
                         output.line(encoder.text(located(MissingRecord(count: count), key)))
@@ -125,7 +130,8 @@ struct CaptureDecode {
         }
         for key in order {
             deliver(flows[key]?.reassembler.finish() ?? [], to: key)
-            flows[key]?.writer.finish(emit: emitter(key))
+            flows[key]?.writer.finish()
+            writeLines(of: key)
         }
         if summary { printSummary(order.compactMap { key in flows[key].map { (key, $0.writer) } }, into: &output) }
         output.flush()

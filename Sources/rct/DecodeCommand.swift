@@ -33,15 +33,18 @@ struct DecodeCommand: ParsableCommand {
             var writer = DumpWriter(json: connection.json, formatsLines: !summary)
             var hexParser = StreamingHexParser()
             var output = OutputBuffer()
-            let (quiet, json) = (summary, connection.json)
             let encoder = JSONLine()
-            let emit: (DumpLine) -> Void = { line in
-                guard !quiet else { return }
-                if json {
-                    output.line(encoder.text(line.record))
-                } else {
-                    line.write(to: &output.text)
-                    output.endLine()
+            var frames = FrameLineWriter()
+            // Read once: the option group is copied at each reading.
+            let json = connection.json
+            func writeLines() {
+                while let line = writer.nextLine() {
+                    if json {
+                        output.line(encoder.text(line.record))
+                    } else {
+                        line.write(to: &output.text, frames: &frames)
+                        output.endLine()
+                    }
                 }
             }
             // One buffer of 64 KiB for the whole input: memory stays constant, and the reads
@@ -55,13 +58,18 @@ struct DecodeCommand: ParsableCommand {
                 if count == 0 { break }
                 let chunk = UnsafeBufferPointer(rebasing: buffer[..<count])
                 if hex {
-                    writer.feed(try hexParser.feed(chunk), emit: emit)
+                    writer.feed(try hexParser.feed(chunk))
                 } else {
-                    writer.feed(chunk, emit: emit)
+                    writer.feed(chunk)
                 }
+                writeLines()
             }
-            if hex { writer.feed(try hexParser.finish(), emit: emit) }
-            writer.finish(emit: emit)
+            if hex {
+                writer.feed(try hexParser.finish())
+                writeLines()
+            }
+            writer.finish()
+            writeLines()
             if summary {
                 output.line(writer.summary)
             }

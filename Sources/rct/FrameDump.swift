@@ -24,13 +24,15 @@ struct DumpLine {
 
     /// The line as text.
     var text: String {
-        TextBuffer.string(capacity: 160) { write(to: &$0) }
+        var frames = FrameLineWriter()
+        return TextBuffer.string(capacity: 160) { write(to: &$0, frames: &frames) }
     }
 
-    /// Writes the line as text, without the line end.
-    func write(to text: inout TextBuffer) {
+    /// Writes the line as text, without the line end; a frame through `frames`, which keeps
+    /// what frames of its kind share.
+    func write(to text: inout TextBuffer, frames: inout FrameLineWriter) {
         switch output {
-        case let .frame(decoded): FrameDump.write(decoded, object: object, to: &text)
+        case let .frame(decoded): frames.write(decoded, object: object, to: &text)
         case let .event(event):
             text.appendHex(UInt64(event.offset), digits: 8)
             text.append("  ")
@@ -63,7 +65,7 @@ enum FrameDump {
     }
 
     /// How the frame's payload is laid out, by the registry.
-    private static func payloadType(of frame: Frame, object: ObjectInfo?) -> DataType {
+    static func payloadType(of frame: Frame, object: ObjectInfo?) -> DataType {
         frame.command.isResponse ? (object?.responseType ?? .unknown) : (object?.requestType ?? .unknown)
     }
 
@@ -84,42 +86,6 @@ enum FrameDump {
                            scale: object?.isFraction == true ? "fraction" : nil,
                            address: frame.command.isPlant ? frame.address : nil, error: problem, length: frame.length,
                            declaredLength: decoded.declaredLength, raw: OrNull(raw.map { HexText.format($0, separator: "") }))
-    }
-
-    static func write(_ decoded: DecodedFrame, object: ObjectInfo?, to text: inout TextBuffer) {
-        let frame = decoded.frame
-        text.appendHex(UInt64(decoded.offset), digits: 8)
-        text.append("  ")
-        text.append(frame.command.description, paddedTo: 13)
-        text.append(" 0x")
-        text.appendHex(UInt64(frame.objectID.rawValue), digits: 8)
-        if frame.command.isPlant {
-            text.append(" @")
-            text.appendDecimal(Int64(frame.address))
-        }
-        text.append(ascii: UInt8(ascii: " "))
-        text.append(object?.name ?? "(unknown object)")
-        if !frame.payload.isEmpty {
-            do {
-                let value = try ValueCodec.decode(frame.payload, as: payloadType(of: frame, object: object))
-                text.append(" = ")
-                OutputText.append(value, of: object, to: &text)
-            } catch {
-                text.append(" [")
-                text.appendHex(frame.payload.bytes)
-                text.append("] (")
-                error.write(to: &text)
-                text.append(ascii: UInt8(ascii: ")"))
-            }
-        }
-        text.append("  crc ok")
-        if let declared = decoded.declaredLength {
-            text.append(" (LEN said ")
-            text.appendDecimal(Int64(declared))
-            text.append(", actual ")
-            text.appendDecimal(Int64(frame.length))
-            text.append(ascii: UInt8(ascii: ")"))
-        }
     }
 
     /// Seconds with millisecond precision, e.g. `12.034`.

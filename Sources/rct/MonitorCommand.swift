@@ -44,13 +44,15 @@ struct MonitorCommand: ParsableCommand {
             let end = duration.map { started.adding(seconds: $0) } ?? started.adding(seconds: 10 * 365 * 86400)
             var writer = DumpWriter(json: connection.json)
             let encoder = JSONLine()
-            let emit: (DumpLine) -> Void = { line in
-                // Milliseconds, as the text shows them.
-                let seconds = (started.elapsedSeconds * 1000).rounded() / 1000
-                if connection.json {
-                    Console.out(encoder.text(LocatedRecord(time: .elapsed(seconds), record: line.record)))
-                } else {
-                    Console.out("\(FrameDump.seconds(seconds))  \(line.text)")
+            func writeLines() {
+                while let line = writer.nextLine() {
+                    // Milliseconds, as the text shows them.
+                    let seconds = (started.elapsedSeconds * 1000).rounded() / 1000
+                    if connection.json {
+                        Console.out(encoder.text(LocatedRecord(time: .elapsed(seconds), record: line.record)))
+                    } else {
+                        Console.out("\(FrameDump.seconds(seconds))  \(line.text)")
+                    }
                 }
             }
             let transport = session.client.transport
@@ -61,18 +63,23 @@ struct MonitorCommand: ParsableCommand {
                     let insideFrame = writer.isInsideFrame
                     let bytes = try transport.receive(deadline: min(end, .after(seconds: insideFrame ? Client.defaultQuietGap : 0.1)))
                     guard !bytes.isEmpty else {
-                        if insideFrame { writer.lineWentQuiet(emit: emit) }
+                        if insideFrame {
+                            writer.lineWentQuiet()
+                            writeLines()
+                        }
                         continue
                     }
                     if capture >= 0 { _ = bytes.withUnsafeBytes { write(capture, $0.baseAddress, $0.count) } }
                     pcap?.write(bytes, direction: .fromInverter)
                     if connection.trace { Session.printTrace(TraceEntry(time: 0, direction: .received, bytes: bytes, decoded: [])) }
-                    writer.feed(bytes, emit: emit)
+                    writer.feed(bytes)
+                    writeLines()
                 }
             } catch ClientError.interrupted {
                 // Ctrl-C is the normal way to end a monitor.
             }
-            writer.finish(emit: emit)
+            writer.finish()
+            writeLines()
             Console.error("rct: \(writer.summaryText)")
             return .success
         }

@@ -10,6 +10,15 @@ enum OutputText {
 
     /// Appends what ``value(_:of:)`` says.
     static func append(_ value: Value, of object: ObjectInfo?, to text: inout TextBuffer) {
+        appendWithoutUnit(value, of: object, to: &text)
+        if let unit = object?.displayUnit, !unit.isEmpty, carriesUnit(value) {
+            text.append(ascii: UInt8(ascii: " "))
+            text.append(unit)
+        }
+    }
+
+    /// Appends what ``value(_:of:)`` says up to its unit.
+    static func appendWithoutUnit(_ value: Value, of object: ObjectInfo?, to text: inout TextBuffer) {
         let fraction = object?.isFraction ?? false
         func number(_ float: Float) {
             if fraction { text.appendPercent(Double(float)) } else { text.appendNumber(Double(float)) }
@@ -20,7 +29,7 @@ enum OutputText {
         case let .integer(integer):
             text.appendDecimal(integer)
             if let label = object?.label(for: integer) {
-                text.append(" (")
+                text.append(literal: " (")
                 text.append(label)
                 text.append(ascii: UInt8(ascii: ")"))
             }
@@ -32,13 +41,17 @@ enum OutputText {
                 text.append(ascii: UInt8(ascii: "="))
                 number(sample.value)
             }
+        case let .string(string):
+            text.appendEscaped(string)
         default:
             text.append(ValueText.describe(value))
         }
-        if let unit = object?.displayUnit, !unit.isEmpty, value.numericValue != nil || isSeries(value) {
-            text.append(ascii: UInt8(ascii: " "))
-            text.append(unit)
-        }
+    }
+
+    /// Whether `value` is shown with its object's unit: numbers and timeseries are.
+    static func carriesUnit(_ value: Value) -> Bool {
+        if case .timeseries = value { return true }
+        return value.numericValue != nil
     }
 
     /// A Modbus register's value: as its registry object's value when it means one, else
@@ -52,9 +65,5 @@ enum OutputText {
                 text.append(unit)
             }
         }
-    }
-
-    private static func isSeries(_ value: Value) -> Bool {
-        if case .timeseries = value { true } else { false }
     }
 }

@@ -32,7 +32,8 @@ struct RawWindow {
     }
 }
 
-/// Feeds a decoder and formats its output as a dump: shared by decode and monitor.
+/// Feeds a decoder and hands out what it finds as dump lines, one at a time like the decoder
+/// itself (``nextLine()``): shared by decode and monitor.
 struct DumpWriter {
     let json: Bool
     /// Whether lines are formatted at all (not for --summary, which only counts).
@@ -55,65 +56,70 @@ struct DumpWriter {
 
     var bytes: Int { decoder.streamLength }
 
-    /// Decodes `chunk` and hands each dump line to `emit`, with the output it came from.
-    mutating func feed(_ chunk: [UInt8], emit: (DumpLine) -> Void) {
-        chunk.withUnsafeBufferPointer { feed($0, emit: emit) }
+    /// Takes the next chunk of the stream; its lines come from ``nextLine()``.
+    mutating func feed(_ chunk: [UInt8]) {
+        chunk.withUnsafeBufferPointer { feed($0) }
     }
 
-    /// Decodes `chunk` and hands each dump line to `emit`. Without lines to format (the
-    /// summary) the raw bytes are not kept at all.
-    mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, emit: (DumpLine) -> Void) {
+    /// Takes the next chunk of the stream; its lines come from ``nextLine()``. Without lines
+    /// to format (the summary) the raw bytes are not kept at all.
+    mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>) {
         decoder.append(chunk)
         // The raw bytes appear in JSON lines only.
         if formatsLines && json { window.append(chunk) }
-        drain(emit)
     }
 
     /// Whether the decoder holds bytes of a frame that has not ended yet.
     var isInsideFrame: Bool { decoder.bufferedByteCount > 0 }
 
-    /// After a silence on a live link: closes a long frame at what has arrived, if its
-    /// checksum holds there (its LEN may promise bytes that never come).
-    mutating func lineWentQuiet(emit: (DumpLine) -> Void) {
+    /// After a silence on a live link: a long frame may be closed at what has arrived, if its
+    /// checksum holds there (its LEN may promise bytes that never come). Drain ``nextLine()``.
+    mutating func lineWentQuiet() {
         decoder.lineWentQuiet()
-        drain(emit)
     }
 
     /// A gap of `missing` bytes (a capture lost them): what is held is given up on as at the
-    /// end of a stream, then decoding goes on after the gap.
-    mutating func gap(missing: Int, emit: (DumpLine) -> Void) {
+    /// end of a stream, and its lines are returned; decoding then goes on after the gap.
+    mutating func gap(missing: Int) -> [DumpLine] {
         decoder.finish()
-        drain(emit)
+        var lines: [DumpLine] = []
+        while let line = nextLine() { lines.append(line) }
         decoder.resume(afterMissing: missing)
         window.restart(at: decoder.streamLength)
         missingBytes += missing
+        return lines
     }
 
-    /// Ends the stream and flushes what is left.
-    mutating func finish(emit: (DumpLine) -> Void) {
+    /// Ends the stream: what is held becomes lines. Drain ``nextLine()``.
+    mutating func finish() {
         decoder.finish()
-        drain(emit)
     }
 
-    private mutating func drain(_ emit: (DumpLine) -> Void) {
-        guard formatsLines else { return count() }
-        while let output = decoder.next() {
-            var raw: [UInt8]?
-            switch output {
-            case let .frame(decoded):
-                frames += 1
-                if json { raw = window.slice(offset: decoded.offset, count: decoded.wireLength) }
-            case let .event(event):
-                tally(event)
-                switch event {
-                case let .skipped(offset, count), let .interrupted(offset, count), let .incomplete(offset, count):
-                    raw = json && count <= 64 ? window.slice(offset: offset, count: count) : nil
-                default: break
-                }
-            }
-            emit(DumpLine(output: output, raw: raw, registry: registry))
+    /// The next dump line, or nil when the bytes fed so far are used up. For the summary
+    /// there are no lines: the frames are only counted.
+    mutating func nextLine() -> DumpLine? {
+        guard formatsLines else {
+            count()
+            return nil
         }
-        if json { window.discard(before: decoder.streamLength - decoder.bufferedByteCount) }
+        guard let output = decoder.next() else {
+            if json { window.discard(before: decoder.streamLength - decoder.bufferedByteCount) }
+            return nil
+        }
+        var raw: [UInt8]?
+        switch output {
+        case let .frame(decoded):
+            frames += 1
+            if json { raw = window.slice(offset: decoded.offset, count: decoded.wireLength) }
+        case let .event(event):
+            tally(event)
+            switch event {
+            case let .skipped(offset, count), let .interrupted(offset, count), let .incomplete(offset, count):
+                raw = json && count <= 64 ? window.slice(offset: offset, count: count) : nil
+            default: break
+            }
+        }
+        return DumpLine(output: output, raw: raw, registry: registry)
     }
 
     /// Counts without formatting (the summary): frames are skimmed in runs, not copied out.

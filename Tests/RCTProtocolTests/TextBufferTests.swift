@@ -36,7 +36,7 @@ struct TextBufferTests {
     @Test("Text from the wire stays on one line and cannot drive a terminal", arguments: [
         ("PS 6.0 BAT 10.0", "PS 6.0 BAT 10.0"), ("a\nb", "a\\nb"), ("\r\t", "\\r\\t"), ("\u{1B}[2J", "\\u{1B}[2J"),
         ("back\\slash", "back\\\\slash"), ("\u{7F}\u{85}\u{9F}", "\\u{7F}\\u{85}\\u{9F}"), ("Wärme ☀", "Wärme ☀"),
-        ("\u{1}", "\\u{01}"),
+        ("\u{1}", "\\u{01}"), ("\u{A0}\u{C0}x\u{80}end", "\u{A0}\u{C0}x\\u{80}end"),
     ])
     func escaped(text: String, shown: String) {
         #expect(ValueText.describe(.string(text)) == shown)
