@@ -23,6 +23,10 @@ struct DecodeCommand: ParsableCommand {
     @Flag(help: "Print only the totals.")
     var summary = false
 
+    /// How many lines a worker formats at a time: large enough that handing them over does not
+    /// count, small enough that the workers start soon and memory stays small.
+    private static let batchSize = 2048
+
     func run() throws {
         try reportingFailures {
             if let file, file != "-", !hex, let magic = InputFile.magic(of: file), CaptureReader.isCapture(magic: magic) {
@@ -33,20 +37,25 @@ struct DecodeCommand: ParsableCommand {
             var writer = DumpWriter(json: connection.json, formatsLines: !summary)
             var hexParser = StreamingHexParser()
             var output = OutputBuffer()
-            let encoder = JSONLine()
-            var frames = FrameLineWriter()
-            // Read once: the option group is copied at each reading.
+            // Lines are formatted in batches on worker threads, while this one decodes: the
+            // formatting is most of the work of a full dump (Performance.md).
             let json = connection.json
+            var batch: [DumpLine] = []
+            func handOnBatch() {
+                guard !batch.isEmpty else { return }
+                let lines = batch
+                output.block { DumpLine.text(of: lines, json: json) }
+                batch.removeAll(keepingCapacity: true)
+            }
             func writeLines() {
                 while let line = writer.nextLine() {
-                    if json {
-                        output.line(encoder.text(line.record))
-                    } else {
-                        line.write(to: &output.text, frames: &frames)
-                        output.endLine()
-                    }
+                    batch.append(line)
+                    if batch.count == Self.batchSize { handOnBatch() }
                 }
             }
+            // The lines of a decode that fails (a bad hex character) are written before the
+            // message.
+            defer { handOnBatch() }
             // One buffer of 64 KiB for the whole input: memory stays constant, and the reads
             // are large enough for the system calls not to count but small enough for the
             // copy to stay in the CPU cache: `decode --summary` of a 64 MiB capture spent 21 ms
@@ -70,6 +79,7 @@ struct DecodeCommand: ParsableCommand {
             }
             writer.finish()
             writeLines()
+            handOnBatch()
             if summary {
                 output.line(writer.summary)
             }

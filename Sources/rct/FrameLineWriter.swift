@@ -27,6 +27,8 @@ struct FrameLineWriter {
     private var slots = [Parts](repeating: Parts(), count: 1 << Self.slotBits)
     private var bytes: [UInt8] = []
     private static let slotBits = 8
+    /// How many slots a kind may be in, from the one its key hashes to.
+    private static let probes = 4
     /// When the parts made reach this, they are all dropped and made again as needed, so
     /// memory stays bounded on a stream of random object ids.
     private static let byteLimit = 64 << 10
@@ -75,12 +77,20 @@ struct FrameLineWriter {
     /// The parts of `frame`'s kind, made now if they are not kept.
     private mutating func parts(of frame: Frame, object: ObjectInfo?) -> Parts {
         let key = UInt64(frame.command.rawValue) << 32 | UInt64(frame.objectID.rawValue)
-        // Fibonacci hashing: the top bits of the key times 2^64 / φ.
-        let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> (64 - UInt64(Self.slotBits)))
-        if slots[slot].key == key { return slots[slot] }
+        // Fibonacci hashing: the top bits of the key times 2^64 / φ; then the next slots in
+        // turn, so kinds that hash alike do not take each other's place.
+        let home = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> (64 - UInt64(Self.slotBits)))
+        var slot = home
+        for probe in 0..<Self.probes {
+            slot = (home + probe) & (slots.count - 1)
+            if slots[slot].key == key { return slots[slot] }
+            if slots[slot].key == UInt64.max { break }
+        }
+        // Not kept: made in the first free slot, or when all are taken, in the last one tried.
         if bytes.count >= Self.byteLimit {
             bytes.removeAll(keepingCapacity: true)
             for index in slots.indices { slots[index] = Parts() }
+            slot = home
         }
         var made = TextBuffer(capacity: 96)
         made.append("  ")

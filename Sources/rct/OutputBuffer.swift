@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import Synchronization
 import RCTProtocol
 
 /// Collects output lines and writes them to standard output in large blocks, for dumps of
@@ -11,7 +12,8 @@ import RCTProtocol
 /// last one is still being taken: a write to a terminal returns only when the terminal has
 /// taken most of it, and made in turn, making and drawing added up. With the writes apart,
 /// `rct decode` of a capture in a terminal took as long as `cat` of its text
-/// (Documentation/Performance.md).
+/// (Documentation/Performance.md). Blocks may also be made on other threads
+/// (``block(madeBy:)``), to spread the formatting of a dump over the processor's cores.
 struct OutputBuffer: ~Copyable {
     /// The text not yet handed to the writer; a line may be written into it directly, then
     /// ended with ``endLine()``.
@@ -33,6 +35,14 @@ struct OutputBuffer: ~Copyable {
         if text.count >= Self.blockSize { handOn() }
     }
 
+    /// Adds the text that `make` returns, made on a worker thread while the caller goes on;
+    /// it is written after everything added before and before everything added after. Waits
+    /// while a few blocks per core are waiting, so memory stays bounded.
+    mutating func block(madeBy make: @escaping @Sendable () -> TextBuffer) {
+        handOn()
+        writer.write(madeBy: make)
+    }
+
     /// Writes everything gathered and returns when it is written.
     mutating func flush() {
         handOn()
@@ -41,14 +51,14 @@ struct OutputBuffer: ~Copyable {
 
     private mutating func handOn() {
         guard !text.isEmpty else { return }
-        writer.write(text.withBytes { Array($0) })
+        writer.write(text)
         text.removeAll()
     }
 
     /// What was gathered is written even when the command ends early (a bad byte in hex
     /// input): the lines before the error stand before its message.
     deinit {
-        if !text.isEmpty { writer.write(text.withBytes { Array($0) }) }
+        if !text.isEmpty { writer.write(text) }
         writer.finish()
     }
 }
@@ -57,13 +67,27 @@ struct OutputBuffer: ~Copyable {
 /// most waiting, so memory stays bounded when the reader is slow.
 private final class BlockWriter: Sendable {
     private let queue = DispatchQueue(label: "rct.output")
-    private let room = DispatchSemaphore(value: 4)
+    private let makers = DispatchQueue(label: "rct.format", attributes: .concurrent)
+    /// Blocks waiting to be made or written: enough to keep every core busy.
+    private let room = DispatchSemaphore(value: max(4, 2 * sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
-    /// Queues `block`; waits while four blocks are already waiting.
-    func write(_ block: [UInt8]) {
+    /// Queues `block`; waits while the queue is full.
+    func write(_ block: TextBuffer) {
         room.wait()
         queue.async { [room] in
-            block.withUnsafeBufferPointer { Console.write($0, to: STDOUT_FILENO) }
+            block.withBytes { Console.write($0, to: STDOUT_FILENO) }
+            room.signal()
+        }
+    }
+
+    /// Queues the block that `make` returns, made on another thread; waits while the queue
+    /// is full.
+    func write(madeBy make: @escaping @Sendable () -> TextBuffer) {
+        room.wait()
+        let block = Promised()
+        makers.async { block.fulfil(make()) }
+        queue.async { [room] in
+            block.wait().withBytes { Console.write($0, to: STDOUT_FILENO) }
             room.signal()
         }
     }
@@ -71,5 +95,23 @@ private final class BlockWriter: Sendable {
     /// Returns when every queued block is written.
     func finish() {
         queue.sync {}
+    }
+}
+
+/// A block made on one thread and written on another.
+private final class Promised: Sendable {
+    private let block = Mutex<TextBuffer?>(nil)
+    private let made = DispatchSemaphore(value: 0)
+
+    /// Hands over the block; called once.
+    func fulfil(_ text: TextBuffer) {
+        block.withLock { $0 = text }
+        made.signal()
+    }
+
+    /// The block, once it is made.
+    func wait() -> TextBuffer {
+        made.wait()
+        return block.withLock { $0 ?? TextBuffer() }
     }
 }

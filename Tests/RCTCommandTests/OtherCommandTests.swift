@@ -142,6 +142,33 @@ struct OtherCommandTests {
         #expect(read.last.map { $0.hasPrefix(String(format: "%08X", (read.count - 1) * frame.count)) } == true)
     }
 
+    @Test("decode: lines formatted on worker threads come out in stream order, text and JSON", arguments: [false, true])
+    func decodeKeepsOrder(asJSON: Bool) throws {
+        // 30 000 frames are many batches for the workers; each line's offset says where it
+        // belongs. Values differ from frame to frame, so a line in the wrong place shows.
+        let frames = try (0..<30_000).map { index in
+            try Frame(command: .response, objectID: ObjectID(0x91617C58),
+                      payload: ValueCodec.encode(.float(Float(index)), as: .float)).encoded()
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rct-order-\(getpid())-\(asJSON).bin").path
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(frames.flatMap { $0 })))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try rct(arguments: ["decode", path] + (asJSON ? ["--json"] : []))
+        #expect(result.status == 0)
+        #expect(result.lines.count == frames.count)
+        var offset = 0
+        for (index, line) in result.lines.enumerated() {
+            if asJSON {
+                let object = try #require(try json(line) as? [String: Any])
+                #expect(object["offset"] as? Int == offset && object["value"] as? Double == Double(index), "line \(index)")
+            } else {
+                #expect(line.hasPrefix(String(format: "%08X", offset)) && line.contains(" = \(NumberText.format(Double(index))) W"),
+                        "line \(index): \(line)")
+            }
+            offset += frames[index].count
+        }
+    }
+
     @Test("decode streams: constant memory on a large capture")
     func decodeStreams() throws {
         // 40 MB of frames through a pipe; the peak memory of the process stays small.
