@@ -24,7 +24,7 @@ struct LinkPlan: Sendable {
     static func linkProtocol(_ options: ConnectionOptions) throws -> LinkProtocol {
         if let chosen = options.linkProtocol { return chosen }
         if options.host != nil || options.simulator { return .rct }
-        return try ConfigFile.load(from: ConfigFile.path)?.linkProtocol ?? .rct
+        return try ConfigFile.current()?.linkProtocol ?? .rct
     }
 
     /// Picks the link as the README documents: options, then RCT_DEVICE/RCT_HOST, then
@@ -53,7 +53,7 @@ struct LinkPlan: Sendable {
         tried.append("--device/--host (not given)")
         tried.append("RCT_DEVICE/RCT_HOST (not set)")
         let configPath = ConfigFile.path
-        if let config = try ConfigFile.load(from: configPath) {
+        if let config = try ConfigFile.current() {
             if config.device != nil || config.host != nil {
                 if options.baud == nil, let baud = config.baud { settings.baudRate = baud }
                 if options.parity == nil, let parity = config.parity { settings.parity = parity }
@@ -104,7 +104,7 @@ struct LinkPlan: Sendable {
 }
 
 /// `~/.config/rct/config`: `key = value` lines for device, host, port, baud, parity and protocol.
-struct ConfigFile {
+struct ConfigFile: Sendable {
     var device: String?
     var host: String?
     var port: UInt16?
@@ -118,8 +118,16 @@ struct ConfigFile {
         return (environmentValue("HOME") ?? "") + "/.config/rct/config"
     }
 
+    /// The settings of the file at ``path``, read once per process: a command that checks
+    /// the protocol before it picks its link asks twice.
+    static func current() throws -> ConfigFile? {
+        try loaded.get()
+    }
+
+    private static let loaded = Result { try load(from: path) }
+
     /// The file's settings; nil when there is no file. A malformed line is bad input.
-    static func load(from path: String) throws -> ConfigFile? {
+    private static func load(from path: String) throws -> ConfigFile? {
         let text: String
         switch TextFile.read(path) {
         case let .success(read): text = read
