@@ -23,7 +23,8 @@ struct FrameLineWriter {
         var unit: Range<Int> { name.upperBound..<(name.upperBound + unitCount) }
     }
 
-    /// Kinds of frame by a hash of their key; a kind that lands on a taken slot takes it over.
+    /// Kinds of frame by a hash of their key, each in one of the few slots from the one its
+    /// key hashes to; when those are all taken by others, the last of them is taken over.
     private var slots = [Parts](repeating: Parts(), count: 1 << Self.slotBits)
     private var bytes: [UInt8] = []
     private static let slotBits = 8

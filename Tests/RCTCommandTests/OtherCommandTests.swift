@@ -169,6 +169,38 @@ struct OtherCommandTests {
         }
     }
 
+    @Test("decode: a line's kept parts stay right over thousands of kinds of frame (plant frames too)")
+    func decodeManyKinds() throws {
+        // 5000 object ids unknown to the registry (plain or plant reads), twice over, with an
+        // answer about battery.soc after every other one: far more kinds than are kept at
+        // once, so on the second pass some parts are still kept, some were taken over, and
+        // all were dropped and made again several times on the way.
+        var frames: [(bytes: [UInt8], line: String)] = []
+        let answer = try Frame(command: .response, objectID: ObjectID(0x959930BF), payload: Self.halfBytes).encoded()
+        for _ in 0..<2 {
+            for index in 0..<5000 {
+                let id = UInt32(0x1000_0000) &+ UInt32(index) &* 0x9E37_79B1
+                let plant = index % 3 == 0
+                let frame = Frame(command: plant ? .plantRead : .read, objectID: ObjectID(id), address: UInt32(index))
+                let head = (plant ? "PLANT_READ   " : "READ         ") + String(format: " 0x%08X", id)
+                    + (plant ? " @\(index)" : "") + " (unknown object)  crc ok"
+                frames.append((try frame.encoded(), head))
+                if index % 2 == 0 { frames.append((answer, "RESPONSE      0x959930BF battery.soc = 50.0 %  crc ok")) }
+            }
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rct-kinds-\(getpid()).bin").path
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(frames.flatMap(\.bytes))))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try rct("decode", path)
+        #expect(result.status == 0)
+        #expect(result.lines.count == frames.count)
+        var offset = 0
+        for (line, frame) in zip(result.lines, frames) {
+            #expect(line == String(format: "%08X  ", offset) + frame.line)
+            offset += frame.bytes.count
+        }
+    }
+
     @Test("decode streams: constant memory on a large capture")
     func decodeStreams() throws {
         // 40 MB of frames through a pipe; the peak memory of the process stays small.
