@@ -324,16 +324,16 @@ public struct TextBuffer: Sendable {
     /// Appends `value` (finite, at least 10^15 in magnitude) as four significant digits and a
     /// power of ten, e.g. `-1.233e+15`.
     private mutating func appendScientific(_ value: Double) {
-        // The largest power of ten not above the number, found by bisection, then one
-        // division by it: one rounding, where dividing by ten step by step made one a step.
+        // The largest power of ten not above the number, from the table, then one division by
+        // it: one rounding, where dividing by ten step by step made one a step. The binary
+        // exponent e gives it within one: the number is at least 2^e, so its decimal
+        // exponent is at least floor(e · log10 2) and at most one more; the steps below
+        // settle it against the table's doubles.
         let magnitude = abs(value)
         let powers = Self.powersOfTen
-        var low = 0
-        var high = powers.count - 1
-        while low < high {
-            let middle = (low + high + 1) / 2
-            if powers[middle] <= magnitude { low = middle } else { high = middle - 1 }
-        }
+        var low = min(powers.count - 1, max(0, Int((Double(magnitude.exponent) * 0.301_029_995_663_981_2).rounded(.down))))
+        while low + 1 < powers.count && powers[low + 1] <= magnitude { low += 1 }
+        while low > 0 && powers[low] > magnitude { low -= 1 }
         var exponent = Int64(low)
         // From 1 to 10: four digits, the last three after the point.
         let mantissa = magnitude / powers[low]
@@ -344,7 +344,7 @@ public struct TextBuffer: Sendable {
             digits = UInt64((mantissa * 100).rounded())
         }
         appendTrimmed(digits, decimals: NumberText.significantDigits - 1, negative: value < 0)
-        append("e+")
+        append(literal: "e+")
         appendDecimal(exponent)
     }
 

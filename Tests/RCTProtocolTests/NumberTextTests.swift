@@ -44,6 +44,19 @@ struct NumberTextTests {
         #expect(NumberText.format(value) == text)
     }
 
+    @Test("Scientific notation over every decimal exponent: the mantissa from 1 to below 10, the value kept", arguments: 15...308)
+    func everyExponent(exponent: Int) throws {
+        let power = try #require(Double("1e\(exponent)"))
+        for value in [power, power.nextDown, power.nextUp, power * 1.0004, power * 9.9994, power * 3.3].filter({ $0.isFinite && $0 >= NumberText.scientificFrom }) {
+            let text = NumberText.format(value)
+            let parts = text.split(separator: "e+")
+            let mantissa = try #require(Double(String(parts[0])), "\(text)")
+            #expect(parts.count == 2 && mantissa >= 1 && mantissa < 10, "\(value): \(text)")
+            let read = try #require(Double(text), "\(text)")
+            #expect(abs(read - value) <= value * 5e-4, "\(value): \(text)")
+        }
+    }
+
     @Test("Every object listed as a fraction exists, and the list covers every float with a % unit")
     func fractions() {
         let fractions = Registry.standard.objects.filter(\.isFraction).map(\.name)
