@@ -44,14 +44,18 @@ struct MonitorCommand: ParsableCommand {
             let end = duration.map { started.adding(seconds: $0) } ?? started.adding(seconds: 10 * 365 * 86400)
             var writer = DumpWriter(json: connection.json)
             let encoder = JSONLine()
+            var frames = FrameLineWriter()
+            // Read once: the option group is copied at each reading.
+            let json = connection.json
             func writeLines() {
                 while let line = writer.nextLine() {
                     // Milliseconds, as the text shows them.
                     let seconds = (started.elapsedSeconds * 1000).rounded() / 1000
-                    if connection.json {
+                    if json {
                         Console.out(encoder.text(LocatedRecord(time: .elapsed(seconds), record: line.record)))
                     } else {
-                        Console.out("\(FrameDump.seconds(seconds))  \(line.text)")
+                        let text = TextBuffer.string(capacity: 160) { line.write(to: &$0, frames: &frames) }
+                        Console.out("\(FrameDump.seconds(seconds))  \(text)")
                     }
                 }
             }
