@@ -74,10 +74,7 @@ private final class BlockWriter: Sendable {
     /// Queues `block`; waits while the queue is full.
     func write(_ block: TextBuffer) {
         room.wait()
-        queue.async { [room] in
-            block.withBytes { Console.write($0, to: STDOUT_FILENO) }
-            room.signal()
-        }
+        writeInTurn { block }
     }
 
     /// Queues the block that `make` returns, made on another thread; waits while the queue
@@ -86,8 +83,13 @@ private final class BlockWriter: Sendable {
         room.wait()
         let block = Promised()
         makers.async { block.fulfil(make()) }
+        writeInTurn(block.wait)
+    }
+
+    /// Writes the block `take` gives, after every block queued before, and makes room.
+    private func writeInTurn(_ take: @escaping @Sendable () -> TextBuffer) {
         queue.async { [room] in
-            block.wait().withBytes { Console.write($0, to: STDOUT_FILENO) }
+            take().withBytes { Console.write($0, to: STDOUT_FILENO) }
             room.signal()
         }
     }
