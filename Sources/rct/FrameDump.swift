@@ -25,7 +25,12 @@ struct DumpLine {
     /// The line as text.
     var text: String {
         var frames = FrameLineWriter()
-        return TextBuffer.string(capacity: 160) { write(to: &$0, frames: &frames) }
+        return text(frames: &frames)
+    }
+
+    /// The line as text, a frame through `frames`, which keeps what frames of its kind share.
+    func text(frames: inout FrameLineWriter) -> String {
+        TextBuffer.string(capacity: 160) { write(to: &$0, frames: &frames) }
     }
 
     /// Writes the line as text, without the line end; a frame through `frames`, which keeps
@@ -83,9 +88,12 @@ enum FrameDump {
         }
     }
 
-    /// How the frame's payload is laid out, by the registry.
-    static func payloadType(of frame: Frame, object: ObjectInfo?) -> DataType {
-        frame.command.isResponse ? (object?.responseType ?? .unknown) : (object?.requestType ?? .unknown)
+    /// The frame's value, decoded as the registry lays out its payload; nil when it has none.
+    @inline(__always)
+    static func value(of frame: Frame, object: ObjectInfo?) throws(ValueDecodingError) -> Value? {
+        guard !frame.payload.isEmpty else { return nil }
+        let type = frame.command.isResponse ? (object?.responseType ?? .unknown) : (object?.requestType ?? .unknown)
+        return try ValueCodec.decode(frame.payload, as: type)
     }
 
     /// The frame as its JSON record.
@@ -93,12 +101,10 @@ enum FrameDump {
         let frame = decoded.frame
         var value: Value?
         var problem: String?
-        if !frame.payload.isEmpty {
-            do {
-                value = try ValueCodec.decode(frame.payload, as: payloadType(of: frame, object: object))
-            } catch {
-                problem = error.description
-            }
+        do {
+            value = try Self.value(of: frame, object: object)
+        } catch {
+            problem = error.description
         }
         return FrameRecord(offset: decoded.offset, command: frame.command.description, id: frame.objectID.description,
                            name: OrNull(object?.name), value: OrNull(value.map(ValueJSON.init)),

@@ -47,19 +47,18 @@ struct FrameLineWriter {
         } else {
             append(parts.head.lowerBound..<parts.name.upperBound, to: &text)
         }
-        if !frame.payload.isEmpty {
-            do {
-                let value = try ValueCodec.decode(frame.payload, as: FrameDump.payloadType(of: frame, object: object))
+        do {
+            if let value = try FrameDump.value(of: frame, object: object) {
                 text.append(literal: " = ")
                 OutputText.appendWithoutUnit(value, of: object, to: &text)
                 if OutputText.carriesUnit(value) { append(parts.unit, to: &text) }
-            } catch {
-                text.append(" [")
-                text.appendHex(frame.payload.bytes)
-                text.append("] (")
-                error.write(to: &text)
-                text.append(ascii: UInt8(ascii: ")"))
             }
+        } catch {
+            text.append(" [")
+            text.appendHex(frame.payload.bytes)
+            text.append("] (")
+            error.write(to: &text)
+            text.append(ascii: UInt8(ascii: ")"))
         }
         text.append(literal: "  crc ok")
         if let declared = decoded.declaredLength {

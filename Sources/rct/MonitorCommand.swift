@@ -54,8 +54,7 @@ struct MonitorCommand: ParsableCommand {
                     if json {
                         Console.out(encoder.text(LocatedRecord(time: .elapsed(seconds), record: line.record)))
                     } else {
-                        let text = TextBuffer.string(capacity: 160) { line.write(to: &$0, frames: &frames) }
-                        Console.out("\(FrameDump.seconds(seconds))  \(text)")
+                        Console.out("\(FrameDump.seconds(seconds))  \(line.text(frames: &frames))")
                     }
                 }
             }
