@@ -81,8 +81,7 @@ private struct ScenarioRecord: Encodable {
         case let .step(phase, outcome):
             try container.encode("step", forKey: .event)
             try container.encode(phase.rawValue, forKey: .phase)
-            try WriteRecord(outcome.rule, old: outcome.old, new: outcome.new, written: outcome.written,
-                            verified: outcome.verified).encode(to: encoder)
+            try WriteRecord(outcome).encode(to: encoder)
         case let .progress(soc, power, remaining):
             try container.encode("progress", forKey: .event)
             try container.encode(OrNull(soc.map(Number.init)), forKey: .soc)

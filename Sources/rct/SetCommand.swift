@@ -80,8 +80,7 @@ struct SetCommand: ParsableCommand {
     private func report(_ outcome: WriteOutcome) {
         let rule = outcome.rule
         if connection.json {
-            JSONLine.print(WriteRecord(rule, old: outcome.old, new: outcome.new, written: outcome.written,
-                                       verified: outcome.verified))
+            JSONLine.print(WriteRecord(outcome))
         } else if outcome.written {
             Console.out("\(rule.name): \(rule.describe(outcome.old)) -> \(rule.describe(outcome.new)), written and verified")
         } else {
@@ -122,6 +121,11 @@ struct WriteRecord: Encodable {
         self.written = written
         self.verified = verified
         self.readBack = readBack
+    }
+
+    /// The record of a write that was carried out (or found unneeded).
+    init(_ outcome: WriteOutcome) {
+        self.init(outcome.rule, old: outcome.old, new: outcome.new, written: outcome.written, verified: outcome.verified)
     }
 }
 
