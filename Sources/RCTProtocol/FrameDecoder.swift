@@ -35,9 +35,39 @@ public struct FrameDecoder: Sendable {
     private var finished = false
     private var quiet = false
 
-    /// A decoder at the start of a stream.
-    public init(maximumLength: Int = FrameDecoder.defaultMaximumLength) {
+    /// A decoder at the start of a stream, or at stream offset `offset` of it: the first byte
+    /// fed is taken to stand there, so offsets stay positions in the whole stream when a part
+    /// of it is decoded on its own (see ``checkpoint``).
+    public init(maximumLength: Int = FrameDecoder.defaultMaximumLength, startingAt offset: Int = 0) {
         self.maximumLength = max(8, min(maximumLength, Int(UInt16.max)))
+        bufferOffset = max(0, offset)
+    }
+
+    /// Everything apart from the stream's bytes that decides what a decoder does next.
+    ///
+    /// Two decoders of the same stream that show equal checkpoints, and are fed the same chunks
+    /// from there on, give the same outputs from there on. That lets a long stream be decoded
+    /// in parts on several threads: a decoder started at a part's first byte, knowing nothing
+    /// of what came before, gives the whole-stream decoder's outputs from the first checkpoint
+    /// the two share (Documentation/Performance.md, "Decoding on every core").
+    public struct Checkpoint: Hashable, Sendable {
+        /// Stream offset of the first byte not decoded yet.
+        let position: Int
+        /// How many bytes of the stream had been fed.
+        let streamLength: Int
+        /// How much of the bootloader signature the last bytes passed over matched.
+        let bootloaderMatched: Int
+        let finished: Bool
+        let quiet: Bool
+    }
+
+    /// Where the decoder stands, or nil while it holds a diagnostic back (a run of skipped
+    /// bytes that may go on, a bootloader signature): such a state also depends on bytes
+    /// already passed over, so it is not compared.
+    public var checkpoint: Checkpoint? {
+        guard pendingSkip == nil, pendingBootloader == nil else { return nil }
+        return Checkpoint(position: bufferOffset + start, streamLength: streamLength,
+                          bootloaderMatched: bootloaderMatched, finished: finished, quiet: quiet)
     }
 
     /// Bytes held that are not decoded yet.
