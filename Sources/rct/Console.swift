@@ -74,6 +74,16 @@ struct InputFile: ~Copyable {
         return got >= 0 ? Array(bytes.prefix(got)) : nil
     }
 
+    /// A reader of the file at any offset, from any thread, when the input is a file named on
+    /// the command line and a regular one: such a file can be decoded in parts
+    /// (``PartedDecode``). Valid while this input is open.
+    var positionalReader: PositionalReader? {
+        guard descriptor != STDIN_FILENO else { return nil }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
+        return PositionalReader(descriptor: descriptor, name: name, size: Int(status.st_size))
+    }
+
     /// Reads the next chunk into `buffer` (up to its size) and returns how many bytes came;
     /// 0 at the end. The same buffer serves every read, so a capture of any size costs one
     /// allocation.
@@ -84,5 +94,31 @@ struct InputFile: ~Copyable {
             if errno == EINTR { continue }
             throw Failure("cannot read \(name): \(String(cString: strerror(errno)))", status: .badInput)
         }
+    }
+}
+
+/// Reads a regular file at given offsets with pread(2), which several threads may do at once.
+struct PositionalReader: Sendable {
+    fileprivate let descriptor: Int32
+    /// What the file is, for messages.
+    let name: String
+    /// The file's size when it was opened; a file that grows meanwhile is read to this size.
+    let size: Int
+
+    /// Fills `buffer` with the bytes at `offset` and returns how many came: fewer than the
+    /// buffer holds only at the end of the file, none past it.
+    func read(into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) throws(Failure) -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let got = pread(descriptor, buffer.baseAddress.map { $0 + filled }, buffer.count - filled, off_t(offset + filled))
+            if got > 0 {
+                filled += got
+            } else if got == 0 {
+                break
+            } else if errno != EINTR {
+                throw Failure("cannot read \(name): \(String(cString: strerror(errno)))", status: .badInput)
+            }
+        }
+        return filled
     }
 }

@@ -34,6 +34,13 @@ struct DecodeCommand: ParsableCommand {
                                          summary: summary).run()
             }
             let input = try InputFile(path: file)
+            if !hex, !summary, let reader = input.positionalReader, reader.size >= 2 * PartedDecode.partSize {
+                // A file large enough to be worth it is decoded on every core (Performance.md).
+                var output = OutputBuffer()
+                try PartedDecode(file: reader, json: connection.json).run(into: &output)
+                output.flush()
+                return .success
+            }
             var writer = DumpWriter(json: connection.json, formatsLines: !summary)
             var hexParser = StreamingHexParser()
             var output = OutputBuffer()

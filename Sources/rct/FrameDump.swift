@@ -48,19 +48,8 @@ struct DumpLine {
     /// `lines` as text or JSON, each ended: a share of a dump that can be made on any thread.
     static func text(of lines: [DumpLine], json: Bool) -> TextBuffer {
         var text = TextBuffer(capacity: lines.count * 128)
-        if json {
-            let encoder = JSONLine()
-            for line in lines {
-                text.append(encoder.text(line.record))
-                text.append(ascii: UInt8(ascii: "\n"))
-            }
-        } else {
-            var frames = FrameLineWriter()
-            for line in lines {
-                line.write(to: &text, frames: &frames)
-                text.append(ascii: UInt8(ascii: "\n"))
-            }
-        }
+        var format = DumpLineFormat(json: json)
+        for line in lines { format.append(line, to: &text) }
         return text
     }
 

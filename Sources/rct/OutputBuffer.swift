@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import Dispatch
-import Synchronization
 import RCTProtocol
 
 /// Collects output lines and writes them to standard output in large blocks, for dumps of
@@ -32,7 +31,19 @@ struct OutputBuffer: ~Copyable {
     /// Ends the line written into ``text``; hands the text on when enough has gathered.
     mutating func endLine() {
         text.append(ascii: UInt8(ascii: "\n"))
+        handOnWhenFull()
+    }
+
+    /// Hands the text on when enough has gathered; for lines written and ended in ``text``.
+    mutating func handOnWhenFull() {
         if text.count >= Self.blockSize { handOn() }
+    }
+
+    /// Adds the text of `block` from byte `offset` on, made elsewhere, after everything added
+    /// before. Waits while a few blocks per core are waiting.
+    mutating func append(_ block: TextBuffer, from offset: Int) {
+        handOn()
+        writer.write(block, from: offset)
     }
 
     /// Adds the text that `make` returns, made on a worker thread while the caller goes on;
@@ -69,27 +80,28 @@ private final class BlockWriter: Sendable {
     private let queue = DispatchQueue(label: "rct.output")
     private let makers = DispatchQueue(label: "rct.format", attributes: .concurrent)
     /// Blocks waiting to be made or written: enough to keep every core busy.
-    private let room = DispatchSemaphore(value: max(4, 2 * sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    private let room = DispatchSemaphore(value: max(4, 2 * onlineProcessors))
 
-    /// Queues `block`; waits while the queue is full.
-    func write(_ block: TextBuffer) {
+    /// Queues `block` from byte `offset` on; waits while the queue is full.
+    func write(_ block: TextBuffer, from offset: Int = 0) {
         room.wait()
-        writeInTurn { block }
+        writeInTurn(from: offset) { block }
     }
 
     /// Queues the block that `make` returns, made on another thread; waits while the queue
     /// is full.
     func write(madeBy make: @escaping @Sendable () -> TextBuffer) {
         room.wait()
-        let block = Promised()
+        let block = Promised(placeholder: TextBuffer())
         makers.async { block.fulfil(make()) }
-        writeInTurn(block.wait)
+        writeInTurn(from: 0, block.wait)
     }
 
-    /// Writes the block `take` gives, after every block queued before, and makes room.
-    private func writeInTurn(_ take: @escaping @Sendable () -> TextBuffer) {
+    /// Writes the block `take` gives from byte `offset` on, after every block queued before,
+    /// and makes room.
+    private func writeInTurn(from offset: Int, _ take: @escaping @Sendable () -> TextBuffer) {
         queue.async { [room] in
-            take().withBytes { Console.write($0, to: STDOUT_FILENO) }
+            take().withBytes { Console.write(UnsafeBufferPointer(rebasing: $0[min(offset, $0.count)...]), to: STDOUT_FILENO) }
             room.signal()
         }
     }
@@ -100,20 +112,5 @@ private final class BlockWriter: Sendable {
     }
 }
 
-/// A block made on one thread and written on another.
-private final class Promised: Sendable {
-    private let block = Mutex<TextBuffer?>(nil)
-    private let made = DispatchSemaphore(value: 0)
-
-    /// Hands over the block; called once.
-    func fulfil(_ text: TextBuffer) {
-        block.withLock { $0 = text }
-        made.signal()
-    }
-
-    /// The block, once it is made.
-    func wait() -> TextBuffer {
-        made.wait()
-        return block.withLock { $0 ?? TextBuffer() }
-    }
-}
+/// How many processors are online: how many threads can work at once.
+let onlineProcessors = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))

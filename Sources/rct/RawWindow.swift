@@ -49,12 +49,22 @@ struct DumpWriter {
     private(set) var sawBootloader = false
     private(set) var missingBytes = 0
 
-    init(json: Bool, formatsLines: Bool = true) {
+    /// A writer for a stream, or for the part of it from stream offset `offset` on (decoded
+    /// on its own, see ``PartedDecode``).
+    init(json: Bool, formatsLines: Bool = true, startingAt offset: Int = 0) {
         self.json = json
         self.formatsLines = formatsLines
+        decoder = FrameDecoder(startingAt: offset)
+        window.restart(at: offset)
     }
 
+    /// How many bytes of the stream were fed, counted from its start.
     var bytes: Int { decoder.streamLength }
+
+    /// The decoder's checkpoint: two writers of one stream with equal checkpoints, fed alike,
+    /// give the same lines from there on (``FrameDecoder/Checkpoint``). The raw bytes kept for
+    /// JSON lines agree as well: the lines after a checkpoint need none from before it.
+    var checkpoint: FrameDecoder.Checkpoint? { decoder.checkpoint }
 
     /// Takes the next chunk of the stream; its lines come from ``nextLine()``.
     mutating func feed(_ chunk: [UInt8]) {
