@@ -87,6 +87,11 @@ public struct Registry: Sendable {
         byID.position(of: id).map { objects[$0] }
     }
 
+    /// Where the object with this id is in ``objects``.
+    func position(of id: ObjectID) -> Int? {
+        byID.position(of: id)
+    }
+
     /// The object a user means by `text`: an exact name, or an id in `0x` hex or decimal.
     ///
     /// An id that is not in the table resolves to an object of unknown layout, so raw

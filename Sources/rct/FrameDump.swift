@@ -22,6 +22,18 @@ struct DumpLine {
         }
     }
 
+    /// The line for `output`, with the frame's object looked up in `objects`: for the lines
+    /// of a dump, made by the million.
+    init(output: DecoderOutput, raw: [UInt8]?, objects: inout LocalRegistry) {
+        self.output = output
+        self.raw = raw
+        if case let .frame(decoded) = output {
+            object = objects.object(id: decoded.frame.objectID)
+        } else {
+            object = nil
+        }
+    }
+
     /// The line as text.
     var text: String {
         var frames = FrameLineWriter()

@@ -39,9 +39,10 @@ struct DumpWriter {
     /// Whether lines are formatted at all (not for --summary, which only counts).
     let formatsLines: Bool
     private var decoder = FrameDecoder()
-    /// Held here: reaching the shared registry each time costs a check of its
-    /// initialisation per frame.
-    private let registry = Registry.standard
+    /// The registry's objects, this writer's own copies: reaching the shared registry each
+    /// time costs a check of its initialisation per frame, and counting references to objects
+    /// shared with other threads' writers costs more (``LocalRegistry``).
+    private var objects = LocalRegistry(.standard)
     private var window = RawWindow()
     private(set) var frames = 0
     private(set) var crcErrors = 0
@@ -129,7 +130,7 @@ struct DumpWriter {
             default: break
             }
         }
-        return DumpLine(output: output, raw: raw, registry: registry)
+        return DumpLine(output: output, raw: raw, objects: &objects)
     }
 
     /// Counts without formatting (the summary): frames are skimmed in runs, not copied out.

@@ -29,6 +29,22 @@ struct RegistryTests {
         }
     }
 
+    @Test("A local registry hands out each object as an equal copy of its own, the same copy every time")
+    func localCopies() {
+        var local = LocalRegistry(registry)
+        for object in registry.objects {
+            let copy = local.object(id: object.id)
+            #expect(copy == object, "\(object.name)")
+            #expect(copy !== object, "\(object.name) is not shared")
+            #expect(local.object(id: object.id) === copy, "\(object.name) is copied once")
+            #expect(copy?.isFraction == object.isFraction && copy?.labels == object.labels && copy?.summary == object.summary)
+        }
+        let known = Set(registry.objects.map(\.id.rawValue))
+        for raw in [0, UInt32.max, 0x1234_5678] where !known.contains(raw) {
+            #expect(local.object(id: ObjectID(raw)) == nil)
+        }
+    }
+
     @Test("Objects are equal when all they say is equal")
     func objectEquality() throws {
         let object = try #require(registry.object(named: "battery.soc"))
