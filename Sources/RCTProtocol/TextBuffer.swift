@@ -17,6 +17,9 @@ public struct TextBuffer: Sendable {
     /// The text as a string.
     public var string: String { String(decoding: storage[..<count], as: UTF8.self) }
 
+    /// How many bytes of text fit before the buffer must grow.
+    public var capacity: Int { storage.count }
+
     /// Whether there is no text.
     public var isEmpty: Bool { count == 0 }
 

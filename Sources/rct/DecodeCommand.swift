@@ -51,7 +51,9 @@ struct DecodeCommand: ParsableCommand {
             func handOnBatch() {
                 guard !batch.isEmpty else { return }
                 let lines = batch
-                output.block { DumpLine.text(of: lines, json: json) }
+                output.block { [spares = output.spares] in
+                    DumpLine.text(of: lines, json: json, into: spares.take(capacity: lines.count * 128))
+                }
                 batch.removeAll(keepingCapacity: true)
             }
             func writeLines() {

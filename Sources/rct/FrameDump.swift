@@ -57,9 +57,9 @@ struct DumpLine {
         }
     }
 
-    /// `lines` as text or JSON, each ended: a share of a dump that can be made on any thread.
-    static func text(of lines: [DumpLine], json: Bool) -> TextBuffer {
-        var text = TextBuffer(capacity: lines.count * 128)
+    /// `lines` as text or JSON, each ended, written into `text`: a share of a dump that can be
+    /// made on any thread.
+    static func text(of lines: [DumpLine], json: Bool, into text: consuming TextBuffer) -> TextBuffer {
         var format = DumpLineFormat(json: json)
         for line in lines { format.append(line, to: &text) }
         return text

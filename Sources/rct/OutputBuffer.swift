@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import Synchronization
 import RCTProtocol
 
 /// Collects output lines and writes them to standard output in large blocks, for dumps of
@@ -17,10 +18,19 @@ struct OutputBuffer: ~Copyable {
     /// The text not yet handed to the writer; a line may be written into it directly, then
     /// ended with ``endLine()``.
     var text = TextBuffer(capacity: Self.blockSize + 16 << 10)
-    private let writer = BlockWriter()
+    /// Blocks written already, to be written into again: by ``text`` and by those who make
+    /// blocks elsewhere.
+    let spares: SpareBlocks
+    private let writer: BlockWriter
 
     /// How much is gathered before it is handed on.
     private static let blockSize = 1 << 16
+
+    /// An empty buffer for standard output.
+    init() {
+        spares = SpareBlocks(limit: BlockWriter.waitingBlocks)
+        writer = BlockWriter(spares: spares)
+    }
 
     /// Adds a line; hands the text on when enough has gathered.
     mutating func line(_ line: String) {
@@ -63,7 +73,7 @@ struct OutputBuffer: ~Copyable {
     private mutating func handOn() {
         guard !text.isEmpty else { return }
         writer.write(text)
-        text.removeAll()
+        text = spares.take(capacity: Self.blockSize + 16 << 10)
     }
 
     /// What was gathered is written even when the command ends early (a bad byte in hex
@@ -77,10 +87,18 @@ struct OutputBuffer: ~Copyable {
 /// Writes blocks to standard output in order on a queue of its own, with a few blocks at
 /// most waiting, so memory stays bounded when the reader is slow.
 private final class BlockWriter: Sendable {
+    /// How many blocks may wait to be made or written: enough to keep every core busy.
+    static let waitingBlocks = max(4, 2 * onlineProcessors)
     private let queue = DispatchQueue(label: "rct.output")
     private let makers = DispatchQueue(label: "rct.format", attributes: .concurrent)
-    /// Blocks waiting to be made or written: enough to keep every core busy.
-    private let room = DispatchSemaphore(value: max(4, 2 * onlineProcessors))
+    private let room = DispatchSemaphore(value: BlockWriter.waitingBlocks)
+    /// Where written blocks go.
+    private let spares: SpareBlocks
+
+    /// A writer that hands the blocks it has written to `spares`.
+    init(spares: SpareBlocks) {
+        self.spares = spares
+    }
 
     /// Queues `block` from byte `offset` on; waits while the queue is full.
     func write(_ block: TextBuffer, from offset: Int = 0) {
@@ -100,8 +118,10 @@ private final class BlockWriter: Sendable {
     /// Writes the block `take` gives from byte `offset` on, after every block queued before,
     /// and makes room.
     private func writeInTurn(from offset: Int, _ take: @escaping @Sendable () -> TextBuffer) {
-        queue.async { [room] in
-            take().withBytes { Console.write(UnsafeBufferPointer(rebasing: $0[min(offset, $0.count)...]), to: STDOUT_FILENO) }
+        queue.async { [room, spares] in
+            let block = take()
+            block.withBytes { Console.write(UnsafeBufferPointer(rebasing: $0[min(offset, $0.count)...]), to: STDOUT_FILENO) }
+            spares.give(block)
             room.signal()
         }
     }
@@ -114,3 +134,33 @@ private final class BlockWriter: Sendable {
 
 /// How many processors are online: how many threads can work at once.
 let onlineProcessors = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+
+/// Blocks of text written already, kept to be written into again: a dump makes blocks by the
+/// hundred, and fresh memory for each cost page faults and zeroing, a tenth of a full decode
+/// on two cores (perf, Documentation/Performance.md).
+final class SpareBlocks: Sendable {
+    private let blocks = Mutex<[TextBuffer]>([])
+    private let limit: Int
+
+    /// Keeps at most `limit` blocks; more are let go.
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// An empty block with room for `capacity` bytes: the smallest kept that has it, or a new
+    /// one (growing a small one would copy it, and fault in its new memory).
+    func take(capacity: Int) -> TextBuffer {
+        let kept = blocks.withLock { blocks -> TextBuffer? in
+            let fitting = blocks.indices.filter { blocks[$0].capacity >= capacity }
+            return fitting.min { blocks[$0].capacity < blocks[$1].capacity }.map { blocks.remove(at: $0) }
+        }
+        return kept ?? TextBuffer(capacity: capacity)
+    }
+
+    /// Keeps `block`, emptied, for a later ``take(capacity:)``.
+    func give(_ block: TextBuffer) {
+        var block = block
+        block.removeAll()
+        blocks.withLock { if $0.count < limit { $0.append(block) } }
+    }
+}

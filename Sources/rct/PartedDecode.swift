@@ -33,7 +33,7 @@ struct PartedDecode {
     /// What a worker made of one part.
     private struct DecodedPart: Sendable {
         /// The part's lines, each ended.
-        var text = TextBuffer(capacity: PartedDecode.partSize * 6)
+        var text: TextBuffer
         /// The checkpoints after its first lines, with where the text after each begins.
         var joins: [FrameDecoder.Checkpoint: Int] = [:]
         /// The writer after the part's last byte.
@@ -45,6 +45,7 @@ struct PartedDecode {
     func run(into output: inout OutputBuffer) throws(Failure) {
         let starts = Array(stride(from: 0, to: file.size, by: Self.partSize))
         let workers = DispatchQueue(label: "rct.decode", attributes: .concurrent)
+        let spares = output.spares
         var made: [Promised<Result<DecodedPart, Failure>>] = []
         var submitted = 0
         func submit() {
@@ -52,7 +53,7 @@ struct PartedDecode {
             let range = starts[submitted]..<min(file.size, starts[submitted] + Self.partSize)
             let part = Promised<Result<DecodedPart, Failure>>(
                 placeholder: .failure(Failure("cannot read \(file.name): the decoding stopped", status: .badInput)))
-            workers.async { [self] in part.fulfil(Result { () throws(Failure) in try decode(range) }) }
+            workers.async { [self] in part.fulfil(Result { () throws(Failure) in try decode(range, into: spares) }) }
             made.append(part)
             submitted += 1
         }
@@ -83,9 +84,11 @@ struct PartedDecode {
         }
     }
 
-    /// Decodes the part `range` on its own, from a decoder started at its first byte.
-    private func decode(_ range: Range<Int>) throws(Failure) -> DecodedPart {
-        var part = DecodedPart(writer: DumpWriter(json: json, startingAt: range.lowerBound))
+    /// Decodes the part `range` on its own, from a decoder started at its first byte, into a
+    /// block from `spares`.
+    private func decode(_ range: Range<Int>, into spares: SpareBlocks) throws(Failure) -> DecodedPart {
+        var part = DecodedPart(text: spares.take(capacity: range.count * 6),
+                               writer: DumpWriter(json: json, startingAt: range.lowerBound))
         var format = DumpLineFormat(json: json)
         if let checkpoint = part.writer.checkpoint { part.joins[checkpoint] = 0 }
         let joinableEnd = range.lowerBound + Self.blockSize
