@@ -64,8 +64,12 @@ struct InputFile: ~Copyable {
     deinit { if descriptor != STDIN_FILENO { close(descriptor) } }
 
     /// The first four bytes of the file at `path` (fewer if it is shorter), to tell a capture
-    /// file by its magic number; nil when it cannot be read (the reading itself then says why).
+    /// file by its magic number; nil when it cannot be read (the reading itself then says why)
+    /// or is not a regular file: the bytes read from a named pipe would be lost to the decode.
+    /// (Not even opened then: a writer into the pipe could find it without a reader.)
     static func magic(of path: String) -> [UInt8]? {
+        var status = stat()
+        guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

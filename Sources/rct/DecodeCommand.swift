@@ -10,7 +10,7 @@ struct DecodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decode",
         abstract: "Decode a captured byte stream offline.",
-        discussion: "Reads raw bytes (or hex text with --hex) from FILE or standard input and prints one line per frame and per diagnostic. A pcap or pcapng FILE (tcpdump, Wireshark, a router's packet capture, or rct's own --save-pcap) is recognised by its magic number: the TCP streams to and from port 8899 (--port for another) are put back in order per connection and direction, and each line carries the capture time, the connection and the direction. It streams: memory stays constant on captures of any size.")
+        discussion: "Reads raw bytes (or hex text with --hex) from FILE or standard input and prints one line per frame and per diagnostic. A pcap or pcapng FILE (tcpdump, Wireshark, a router's packet capture, or rct's own --save-pcap) is recognised by its magic number when it is a regular file, not a pipe: the TCP streams to and from port 8899 (--port for another) are put back in order per connection and direction, and each line carries the capture time, the connection and the direction. It streams: memory stays constant on captures of any size. A large raw FILE is decoded on every core, with the same output.")
 
     @OptionGroup var connection: ConnectionOptions
 

@@ -84,4 +84,17 @@ struct PartedDecodeTests {
         #expect(zip(frameOffsets, frameOffsets.dropFirst()).allSatisfy { $0 < $1 })
         #expect(frameOffsets.contains(Self.partSize - 3))
     }
+
+    @Test("A named pipe is decoded whole: its first bytes are not taken to look for a capture's magic number")
+    func namedPipe() throws {
+        let frame = try Frame(command: .response, objectID: ObjectID(0x959930BF), payload: [0x3F, 0x1E, 0xC0, 0x00]).encoded()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rct-pipe-\(getpid()).bin").path
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(Array(repeating: frame, count: 3).flatMap { $0 })))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let fromFile = try rct("decode", path)
+        let fromPipe = try RCTBinary.run(["decode"], prefix: ["/bin/bash", "-c", "exec \"$0\" \"$@\" <(cat \"\(path)\")"])
+        #expect(fromFile.status == 0 && fromPipe.status == 0, "\(fromPipe.stderr)")
+        #expect(fromFile.lines.count == 3)
+        #expect(fromPipe.stdout == fromFile.stdout)
+    }
 }
