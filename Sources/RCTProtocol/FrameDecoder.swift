@@ -57,7 +57,9 @@ public struct FrameDecoder: Sendable {
         let streamLength: Int
         /// How much of the bootloader signature the last bytes passed over matched.
         let bootloaderMatched: Int
+        /// Whether the stream was ended (``finish()``).
         let finished: Bool
+        /// Whether the line went quiet since the last bytes (``lineWentQuiet()``).
         let quiet: Bool
     }
 

@@ -7,8 +7,7 @@
 /// tenth of its time there, Documentation/Performance.md). A thread's own copies are counted
 /// on its core only.
 public struct LocalRegistry: Sendable {
-    /// The registry the objects come from.
-    public let registry: Registry
+    private let registry: Registry
     private var copies: [ObjectInfo?]
 
     /// Lookups in `registry`, with no copy made yet.

@@ -11,19 +11,7 @@ struct DumpLine {
     /// The registry's object of a frame.
     let object: ObjectInfo?
 
-    /// The line for `output`, with the frame's object looked up in `registry`.
-    init(output: DecoderOutput, raw: [UInt8]?, registry: Registry) {
-        self.output = output
-        self.raw = raw
-        if case let .frame(decoded) = output {
-            object = registry.object(id: decoded.frame.objectID)
-        } else {
-            object = nil
-        }
-    }
-
-    /// The line for `output`, with the frame's object looked up in `objects`: for the lines
-    /// of a dump, made by the million.
+    /// The line for `output`, with the frame's object looked up in `objects`.
     init(output: DecoderOutput, raw: [UInt8]?, objects: inout LocalRegistry) {
         self.output = output
         self.raw = raw

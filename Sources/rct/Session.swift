@@ -84,8 +84,9 @@ final class Session {
         let time = FrameDump.seconds(entry.time)
         // An entry without bytes is what the decoder closed when the line went quiet.
         Console.error("trace \(time) \(arrow) " + (entry.bytes.isEmpty ? "(line quiet)" : HexText.format(entry.bytes)))
+        var objects = LocalRegistry(.standard)
         for output in entry.decoded {
-            Console.error("trace \(time) \(arrow)   " + DumpLine(output: output, raw: nil, registry: .standard).text)
+            Console.error("trace \(time) \(arrow)   " + DumpLine(output: output, raw: nil, objects: &objects).text)
         }
     }
 }
