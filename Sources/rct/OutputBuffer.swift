@@ -136,8 +136,8 @@ private final class BlockWriter: Sendable {
 let onlineProcessors = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
 /// Blocks of text written already, kept to be written into again: a dump makes blocks by the
-/// hundred, and fresh memory for each cost page faults and zeroing, a tenth of a full decode
-/// on two cores (perf, Documentation/Performance.md).
+/// hundred, and fresh memory for each cost page faults and zeroing, about 15 % of a full
+/// decode on two cores (perf, Documentation/Performance.md).
 final class SpareBlocks: Sendable {
     private let blocks = Mutex<[TextBuffer]>([])
     private let limit: Int
