@@ -50,7 +50,7 @@ struct PartedDecode {
         var submitted = 0
         func submit() {
             guard submitted < starts.count else { return }
-            let range = starts[submitted]..<min(file.size, starts[submitted] + Self.partSize)
+            let range = partBytes(startingAt: starts[submitted])
             let part = Promised<Result<DecodedPart, Failure>>(
                 placeholder: .failure(Failure("cannot read \(file.name): the decoding stopped", status: .badInput)))
             workers.async { [self] in part.fulfil(Result { () throws(Failure) in try decode(range, into: spares) }) }
@@ -68,8 +68,8 @@ struct PartedDecode {
         for start in starts {
             let part = try made.removeFirst().wait().get()
             submit()
-            let range = start..<min(file.size, start + Self.partSize)
-            guard var writer = through else {
+            let range = partBytes(startingAt: start)
+            guard var writer = through.take() else {
                 // The first part starts where the stream starts: nothing to join.
                 output.append(part.text, from: 0)
                 through = part.writer
@@ -82,6 +82,11 @@ struct PartedDecode {
                 through = writer
             }
         }
+    }
+
+    /// The bytes of the part that starts at file offset `start`.
+    private func partBytes(startingAt start: Int) -> Range<Int> {
+        start..<min(file.size, start + Self.partSize)
     }
 
     /// Decodes the part `range` on its own, from a decoder started at its first byte, into a
