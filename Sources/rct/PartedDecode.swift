@@ -92,35 +92,25 @@ struct PartedDecode {
     /// Decodes the part `range` on its own, from a decoder started at its first byte, into a
     /// block from `spares`.
     private func decode(_ range: Range<Int>, into spares: SpareBlocks) throws(Failure) -> DecodedPart {
-        var part = DecodedPart(text: spares.take(capacity: range.count * 6),
-                               writer: DumpWriter(json: json, startingAt: range.lowerBound))
+        var writer = DumpWriter(json: json, startingAt: range.lowerBound)
+        var text = spares.take(capacity: range.count * 6)
+        var joins: [FrameDecoder.Checkpoint: Int] = [:]
         var format = DumpLineFormat(json: json)
-        if let checkpoint = part.writer.checkpoint { part.joins[checkpoint] = 0 }
+        if let checkpoint = writer.checkpoint { joins[checkpoint] = 0 }
         let joinableEnd = range.lowerBound + Self.blockSize
-        func writeLines() {
-            while let line = part.writer.nextLine() {
-                format.append(line, to: &part.text)
-                if part.joins.count < Self.joinableLines, part.writer.bytes <= joinableEnd,
-                   let checkpoint = part.writer.checkpoint, part.joins[checkpoint] == nil {
-                    part.joins[checkpoint] = part.text.count
-                }
-            }
-        }
         let block = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Self.blockSize)
         defer { block.deallocate() }
-        var offset = range.lowerBound
-        while offset < range.upperBound {
-            let count = try file.read(into: block, at: offset)
-            guard count > 0 else { break }
-            part.writer.feed(UnsafeBufferPointer(rebasing: block[..<count]))
-            offset += count
-            writeLines()
+        try feed(&writer, part: range, through: block) { writer in
+            while let line = writer.nextLine() {
+                format.append(line, to: &text)
+                if joins.count < Self.joinableLines, writer.bytes <= joinableEnd,
+                   let checkpoint = writer.checkpoint, joins[checkpoint] == nil {
+                    joins[checkpoint] = text.count
+                }
+            }
+            return false
         }
-        if range.upperBound == file.size {
-            part.writer.finish()
-            writeLines()
-        }
-        return part
+        return DecodedPart(text: text, joins: joins, writer: writer)
     }
 
     /// Goes on with `writer`, which has decoded everything before `range`, into that part,
@@ -129,27 +119,36 @@ struct PartedDecode {
     private func join(_ writer: inout DumpWriter, into range: Range<Int>, on joins: [FrameDecoder.Checkpoint: Int],
                       block: UnsafeMutableBufferPointer<UInt8>, format: inout DumpLineFormat,
                       output: inout OutputBuffer) throws(Failure) -> Int? {
-        func writeLines() -> Int? {
+        var joined = writer.checkpoint.flatMap { joins[$0] }
+        if joined != nil { return joined }
+        try feed(&writer, part: range, through: block) { writer in
             while let line = writer.nextLine() {
                 format.append(line, to: &output.text)
                 output.handOnWhenFull()
-                if let checkpoint = writer.checkpoint, let textOffset = joins[checkpoint] { return textOffset }
+                joined = writer.checkpoint.flatMap { joins[$0] }
+                if joined != nil { return true }
             }
-            return nil
+            return false
         }
-        if let checkpoint = writer.checkpoint, let textOffset = joins[checkpoint] { return textOffset }
+        return joined
+    }
+
+    /// Feeds `writer` the part `range` in the blocks ``DecodeCommand`` reads, ending the stream
+    /// after the file's last byte, and calls `drain` after each block and after the end; stops
+    /// when `drain` answers true.
+    private func feed(_ writer: inout DumpWriter, part range: Range<Int>, through block: UnsafeMutableBufferPointer<UInt8>,
+                      drain: (inout DumpWriter) -> Bool) throws(Failure) {
         var offset = range.lowerBound
         while offset < range.upperBound {
             let count = try file.read(into: block, at: offset)
             guard count > 0 else { break }
             writer.feed(UnsafeBufferPointer(rebasing: block[..<count]))
             offset += count
-            if let textOffset = writeLines() { return textOffset }
+            if drain(&writer) { return }
         }
         if range.upperBound == file.size {
             writer.finish()
-            return writeLines()
+            _ = drain(&writer)
         }
-        return nil
     }
 }
