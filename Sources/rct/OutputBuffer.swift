@@ -17,7 +17,7 @@ import RCTProtocol
 struct OutputBuffer: ~Copyable {
     /// The text not yet handed to the writer; a line may be written into it directly, then
     /// ended with ``endLine()``.
-    var text = TextBuffer(capacity: Self.blockSize + 16 << 10)
+    var text = TextBuffer(capacity: Self.textCapacity)
     /// Blocks written already, to be written into again: by ``text`` and by those who make
     /// blocks elsewhere.
     let spares: SpareBlocks
@@ -25,6 +25,8 @@ struct OutputBuffer: ~Copyable {
 
     /// How much is gathered before it is handed on.
     private static let blockSize = 1 << 16
+    /// Room for a block and the line that takes it past ``blockSize``.
+    private static let textCapacity = blockSize + 16 << 10
 
     /// An empty buffer for standard output.
     init() {
@@ -73,7 +75,7 @@ struct OutputBuffer: ~Copyable {
     private mutating func handOn() {
         guard !text.isEmpty else { return }
         writer.write(text)
-        text = spares.take(capacity: Self.blockSize + 16 << 10)
+        text = spares.take(capacity: Self.textCapacity)
     }
 
     /// What was gathered is written even when the command ends early (a bad byte in hex
