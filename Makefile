@@ -21,6 +21,9 @@ RCTCLIENT = rctclient[cli]==0.0.6
 PROMETHEUS_CLIENT = prometheus-client==0.26.0
 PYMODBUS = pymodbus==3.16.1 pyserial==3.5
 SCAPY = scapy==2.8.0
+# The Swift runtime linked into the binary: the installed rct runs without the toolchain's
+# libraries, and each start skips their dynamic linking (Documentation/Performance.md).
+RELEASE = swift build -c release --static-swift-stdlib
 
 .PHONY: help deps venv build release test demo install uninstall bench fuzz docs completions clean
 
@@ -56,13 +59,13 @@ build: deps
 	swift build
 
 release: deps
-	swift build -c release
+	$(RELEASE)
 
 test: deps venv
 	RCT_PYTHON=$(abspath $(PYTHON)) swift test
 
 demo: deps
-	swift build -c release
+	$(RELEASE)
 	@sh scripts/demo.sh .build/release/rct
 
 install: release

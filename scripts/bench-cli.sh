@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-200}
 rct=.build/release/rct
-[ -x "$rct" ] || swift build -c release >/dev/null
+[ -x "$rct" ] || make release >/dev/null
 "$rct" simulator --listen 127.0.0.1:18977 >/dev/null &
 sim=$!
 trap 'kill $sim' EXIT
