@@ -61,4 +61,14 @@ public enum DataType: String, Sendable, Hashable, CaseIterable, CustomStringConv
 
     /// The name used in the registry file and in JSON, e.g. `float`.
     public var description: String { rawValue }
+
+    /// The type named by these UTF-8 bytes, as ``init(rawValue:)`` reads a name; for the
+    /// object table, which is read as bytes.
+    init?(utf8 name: ArraySlice<UInt8>) {
+        guard let entry = Self.utf8Names.first(where: { $0.name.elementsEqual(name) }) else { return nil }
+        self = entry.type
+    }
+
+    /// Each type with the UTF-8 bytes of its name.
+    private static let utf8Names: [(name: [UInt8], type: DataType)] = allCases.map { (Array($0.rawValue.utf8), $0) }
 }

@@ -11,7 +11,12 @@ public struct ObjectID: RawRepresentable, Sendable, Hashable, Comparable, Custom
 
     /// Reads an id written as `0x` hex (`0xF168B748`) or as a decimal number; nil for anything else.
     public init?(parsing text: some StringProtocol) {
-        var digits = Substring(text).utf8[...]
+        self.init(utf8: Substring(text).utf8)
+    }
+
+    /// Reads an id from the UTF-8 bytes of its text, as ``init(parsing:)`` reads the text.
+    init?<Text: Collection<UInt8>>(utf8 text: Text) {
+        var digits = text[...]
         var radix: UInt64 = 10
         if digits.count > 2, digits.first == UInt8(ascii: "0"),
            digits.dropFirst().first == UInt8(ascii: "x") || digits.dropFirst().first == UInt8(ascii: "X") {

@@ -9,8 +9,16 @@ struct ObjectIDIndex: Sendable {
     /// How far a product is shifted so that its top bits index the slots.
     private let shift: UInt32
 
-    /// The table for `ids`, which are unique, each at its index in the array.
-    init(_ ids: [ObjectID]) {
+    /// Two positions that hold the same id.
+    struct Duplicate: Error {
+        /// The earlier position.
+        let first: Int
+        /// The later position.
+        let second: Int
+    }
+
+    /// The table for `ids`, each at its index in the array; an id that is there twice is an error.
+    init(_ ids: [ObjectID]) throws(Duplicate) {
         // Twice as many slots as ids, a power of two: probes stay short.
         var bits: UInt32 = 4
         while 1 << bits < 2 * ids.count { bits += 1 }
@@ -19,7 +27,10 @@ struct ObjectIDIndex: Sendable {
         var slotPositions = [Int32](repeating: -1, count: 1 << bits)
         for (position, id) in ids.enumerated() {
             var slot = Self.slot(of: id.rawValue, shift: shift)
-            while slotPositions[slot] >= 0 { slot = (slot + 1) & (slotIDs.count - 1) }
+            while slotPositions[slot] >= 0 {
+                if slotIDs[slot] == id.rawValue { throw Duplicate(first: Int(slotPositions[slot]), second: position) }
+                slot = (slot + 1) & (slotIDs.count - 1)
+            }
             slotIDs[slot] = id.rawValue
             slotPositions[slot] = Int32(position)
         }

@@ -6,9 +6,8 @@
 /// kept and the other dropped. Loading rejects any duplicate, so a conflict cannot
 /// slip in when the table is updated.
 public struct Registry: Sendable {
-    /// All objects, sorted by name.
+    /// All objects, sorted by name (`<` on the names, byte order for the table's ASCII names).
     public let objects: [ObjectInfo]
-    private let byName: [String: Int]
     private let byID: ObjectIDIndex
 
     /// The registry built from the embedded object table.
@@ -23,63 +22,61 @@ public struct Registry: Sendable {
 
     /// Parses an object table, its descriptions and the list of fraction objects (a name
     /// first on each line), all tab-separated text with `#` comments.
+    ///
+    /// This runs at every start of the tool, so the table is read as bytes and names are
+    /// compared in sorted order rather than hashed.
     public init(table: String, descriptions: String = "", fractions: String = "") throws(RegistryError) {
-        var fractionNames = Set<String>()
-        for (number, fields) in Self.rows(of: fractions) where !fields.isEmpty {
-            guard fractionNames.insert(fields[0]).inserted else { throw .duplicateName(fields[0], line: number) }
+        let text = TableText(table)
+        var rows: [TableObject] = []
+        for row in text.rows {
+            rows.append(try TableObject(row, of: text))
         }
-        var summaries: [String: String] = [:]
-        for (number, fields) in Self.rows(of: descriptions) where fields.count >= 2 {
-            guard summaries[fields[0]] == nil else { throw .duplicateName(fields[0], line: number) }
-            summaries[fields[0]] = fields[1]
+        // The table is kept sorted, so this is one pass of comparisons.
+        if !zip(rows, rows.dropFirst()).allSatisfy({ $0.name < $1.name }) {
+            rows.sort { $0.name < $1.name }
         }
-        var objects: [ObjectInfo] = []
-        var names = Set<String>()
-        var ids = Set<ObjectID>()
-        for (number, fields) in Self.rows(of: table) {
-            guard fields.count >= 4 else { throw .malformedLine(number, "expected at least 4 fields") }
-            guard let id = ObjectID(parsing: fields[0]) else { throw .malformedLine(number, "bad id \(fields[0])") }
-            guard let request = DataType(rawValue: fields[2]), let response = DataType(rawValue: fields[3]) else {
-                throw .malformedLine(number, "unknown data type")
+        for (earlier, later) in zip(rows, rows.dropFirst()) where earlier.name == later.name {
+            throw .duplicateName(later.name, line: max(earlier.line, later.line))
+        }
+        var isFraction = [Bool](repeating: false, count: rows.count)
+        for (line, fields) in TableText(fractions).stringRows where !fields.isEmpty {
+            guard let position = Self.position(of: fields[0], in: rows, name: \.name) else {
+                throw .unknownName(fields[0])
             }
-            let unit = fields.count > 4 && !fields[4].isEmpty ? fields[4] : nil
-            var labels: [EnumLabel] = []
-            if fields.count > 5 && !fields[5].isEmpty {
-                for pair in fields[5].split(separator: "|") {
-                    let parts = pair.split(separator: "=", maxSplits: 1)
-                    guard parts.count == 2, let value = Int(parts[0]) else {
-                        throw .malformedLine(number, "bad enum label \(pair)")
-                    }
-                    labels.append(EnumLabel(value: value, label: String(parts[1])))
-                }
-            }
-            let name = fields[1]
-            guard names.insert(name).inserted else { throw .duplicateName(name, line: number) }
-            guard ids.insert(id).inserted else { throw .duplicateID(id, line: number) }
-            objects.append(ObjectInfo(id: id, name: name, requestType: request, responseType: response,
-                                      unit: unit, labels: labels.sorted { $0.value < $1.value },
-                                      summary: summaries[name], isFraction: fractionNames.remove(name) != nil))
+            guard !isFraction[position] else { throw .duplicateName(fields[0], line: line) }
+            isFraction[position] = true
         }
-        // A fraction must name an object of the table.
-        if let stray = fractionNames.first { throw .unknownName(stray) }
-        // Byte order on the names: the table is kept sorted, so this is one cheap pass.
-        let precedes = { (lhs: ObjectInfo, rhs: ObjectInfo) in lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8) }
-        if !zip(objects, objects.dropFirst()).allSatisfy({ precedes($0, $1) }) {
-            objects.sort(by: precedes)
+        var summaries = [String?](repeating: nil, count: rows.count)
+        for (line, fields) in TableText(descriptions).stringRows where fields.count >= 2 {
+            guard let position = Self.position(of: fields[0], in: rows, name: \.name) else { continue }
+            guard summaries[position] == nil else { throw .duplicateName(fields[0], line: line) }
+            summaries[position] = fields[1]
+        }
+        let objects = rows.indices.map { position in
+            rows[position].info(summary: summaries[position], isFraction: isFraction[position])
+        }
+        do {
+            byID = try ObjectIDIndex(objects.map(\.id))
+        } catch {
+            throw .duplicateID(objects[error.first].id, line: max(rows[error.first].line, rows[error.second].line))
         }
         self.objects = objects
-        var byName: [String: Int] = [:]
-        byName.reserveCapacity(objects.count)
-        for (index, object) in objects.enumerated() {
-            byName[object.name] = index
+    }
+
+    /// Where the element named `name` is in `sorted`, which is ordered by name.
+    private static func position<Element>(of name: String, in sorted: [Element], name key: (Element) -> String) -> Int? {
+        var low = 0
+        var high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if key(sorted[middle]) < name { low = middle + 1 } else { high = middle }
         }
-        self.byName = byName
-        byID = ObjectIDIndex(objects.map(\.id))
+        return low < sorted.count && key(sorted[low]) == name ? low : nil
     }
 
     /// The object with exactly this name.
     public func object(named name: String) -> ObjectInfo? {
-        byName[name].map { objects[$0] }
+        Self.position(of: name, in: objects, name: \.name).map { objects[$0] }
     }
 
     /// The object with this id.
@@ -145,30 +142,53 @@ public struct Registry: Sendable {
     }
 
     /// Lines split into tab-separated fields, skipping blank lines and `#` comments.
-    /// Scans UTF-8 bytes directly: this runs at every start of the tool.
     static func rows(of text: String) -> [(Int, [String])] {
-        var text = text
-        return text.withUTF8 { bytes in
-            var rows: [(Int, [String])] = []
-            var lineNumber = 0
-            var lineStart = 0
-            while lineStart <= bytes.count {
-                var lineEnd = lineStart
-                while lineEnd < bytes.count && bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
-                lineNumber += 1
-                if lineEnd > lineStart && bytes[lineStart] != UInt8(ascii: "#") {
-                    var fields: [String] = []
-                    var fieldStart = lineStart
-                    for index in lineStart...lineEnd where index == lineEnd || bytes[index] == UInt8(ascii: "\t") {
-                        fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[fieldStart..<index]), as: UTF8.self))
-                        fieldStart = index + 1
-                    }
-                    rows.append((lineNumber, fields))
-                }
-                lineStart = lineEnd + 1
-            }
-            return rows
+        TableText(text).stringRows.map { ($0.line, $0.fields) }
+    }
+}
+
+/// One line of the object table, read but not yet checked against the others.
+private struct TableObject {
+    let line: Int
+    let id: ObjectID
+    let name: String
+    let requestType: DataType
+    let responseType: DataType
+    let unit: String?
+    let labels: [EnumLabel]
+
+    init(_ row: TableText.Row, of text: TableText) throws(RegistryError) {
+        let fields = row.fields
+        line = row.line
+        guard fields.count >= 4 else { throw .malformedLine(line, "expected at least 4 fields") }
+        guard let id = ObjectID(utf8: text.bytes[fields[0]]) else {
+            throw .malformedLine(line, "bad id \(text.string(fields[0]))")
         }
+        guard let request = DataType(utf8: text.bytes[fields[2]]), let response = DataType(utf8: text.bytes[fields[3]]) else {
+            throw .malformedLine(line, "unknown data type")
+        }
+        self.id = id
+        name = text.string(fields[1])
+        requestType = request
+        responseType = response
+        unit = fields.count > 4 && !fields[4].isEmpty ? text.string(fields[4]) : nil
+        var labels: [EnumLabel] = []
+        if fields.count > 5 && !fields[5].isEmpty {
+            for pair in text.bytes[fields[5]].split(separator: UInt8(ascii: "|")) {
+                let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1)
+                guard parts.count == 2, let value = Int(String(decoding: parts[0], as: UTF8.self)) else {
+                    throw .malformedLine(line, "bad enum label \(String(decoding: pair, as: UTF8.self))")
+                }
+                labels.append(EnumLabel(value: value, label: String(decoding: parts[1], as: UTF8.self)))
+            }
+        }
+        self.labels = labels.sorted { $0.value < $1.value }
+    }
+
+    /// The object, with what the other tables say of it.
+    func info(summary: String?, isFraction: Bool) -> ObjectInfo {
+        ObjectInfo(id: id, name: name, requestType: requestType, responseType: responseType,
+                   unit: unit, labels: labels, summary: summary, isFraction: isFraction)
     }
 }
 

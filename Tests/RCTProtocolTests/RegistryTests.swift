@@ -99,6 +99,38 @@ struct RegistryTests {
         #expect(throws: RegistryError.self) { try Registry(table: "0x1\ta\tenum\tenum\t\tone=1") }
     }
 
+    @Test("A duplicate is reported at its later line, wherever the table puts it", arguments: [
+        ("0x2\tc\tfloat\tfloat\n0x1\ta\tfloat\tfloat\n0x2\tb\tfloat\tfloat", RegistryError.duplicateID(ObjectID(2), line: 3)),
+        ("0x3\tb\tfloat\tfloat\n0x1\ta\tfloat\tfloat\n0x2\tb\tfloat\tfloat", .duplicateName("b", line: 3)),
+        ("0x1\ta\tfloat\tfloat\n# a comment\n\n0x1\tb\tfloat\tfloat", .duplicateID(ObjectID(1), line: 4)),
+    ])
+    func duplicatesAtTheirLine(table: String, error: RegistryError) {
+        #expect(throws: error) { try Registry(table: table) }
+    }
+
+    @Test("Names are found in a table given out of order; fractions and descriptions attach to their objects")
+    func unsortedTable() throws {
+        let registry = try Registry(table: "0x3\tc.x\tfloat\tfloat\n0x1\ta\tenum\tenum\t\t2=two|1=one\n0x2\tb\tfloat\tfloat\t%",
+                                    descriptions: "b\tthe middle one", fractions: "b")
+        #expect(registry.objects.map(\.name) == ["a", "b", "c.x"])
+        for (name, id) in [("a", 1), ("b", 2), ("c.x", 3)] {
+            #expect(registry.object(named: name)?.id == ObjectID(UInt32(id)))
+        }
+        for missing in ["", "0", "aa", "c", "c.y", "d"] {
+            #expect(registry.object(named: missing) == nil, "\(missing)")
+        }
+        #expect(registry.object(named: "b")?.isFraction == true && registry.object(named: "a")?.isFraction == false)
+        #expect(registry.object(named: "b")?.summary == "the middle one" && registry.object(named: "c.x")?.summary == nil)
+        #expect(registry.object(named: "a")?.labels == [EnumLabel(value: 1, label: "one"), EnumLabel(value: 2, label: "two")])
+        #expect(registry.object(id: ObjectID(3))?.name == "c.x")
+        #expect(throws: RegistryError.duplicateName("b", line: 2)) {
+            try Registry(table: "0x2\tb\tfloat\tfloat", fractions: "b\nb")
+        }
+        #expect(throws: RegistryError.duplicateName("b", line: 3)) {
+            try Registry(table: "0x2\tb\tfloat\tfloat", descriptions: "b\tone\n\nb\ttwo")
+        }
+    }
+
     @Test("Every write rule matches its registry entry")
     func writeRulesAgreeWithRegistry() throws {
         for rule in WriteRules.all {
