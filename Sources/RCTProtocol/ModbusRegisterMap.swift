@@ -18,7 +18,7 @@ public struct ModbusRegisterMap: Sendable {
     public init(table: String, registry: Registry) throws(ModbusMapError) {
         var registers: [ModbusRegister] = []
         var names = Set<String>()
-        for (line, fields) in Registry.rows(of: table) {
+        for (line, fields) in TableText(table).stringRows {
             guard fields.count == 7, let address = UInt16(fields[0]), let count = Int(fields[1]), (1...125).contains(count),
                   let layout = ModbusRegister.Layout(rawValue: fields[2]), let scale = Double(fields[3]),
                   scale.isFinite, scale > 0, !fields[5].isEmpty, !fields[6].isEmpty

@@ -140,11 +140,6 @@ public struct Registry: Sendable {
         }
         return scored.sorted { $0 < $1 }.prefix(limit).map(\.1)
     }
-
-    /// Lines split into tab-separated fields, skipping blank lines and `#` comments.
-    static func rows(of text: String) -> [(Int, [String])] {
-        TableText(text).stringRows.map { ($0.line, $0.fields) }
-    }
 }
 
 /// One line of the object table, read but not yet checked against the others.
