@@ -76,7 +76,7 @@ let package = Package(
             dependencies: ["RCTProtocol", "RCTTransport", "RCTSimulator"],
             path: "Tests/RCTTestSupport"
         ),
-        .testTarget(name: "RCTProtocolTests", dependencies: ["RCTProtocol", "RCTSimulator"]),
+        .testTarget(name: "RCTProtocolTests", dependencies: ["RCTProtocol", "RCTSimulator", "RCTTestSupport"]),
         .testTarget(name: "RCTTransportTests", dependencies: ["RCTTransport", "RCTControl", "RCTSimulator", "RCTTestSupport"]),
         .testTarget(name: "RCTCommandTests", dependencies: ["RCTProtocol", "RCTSimulator", "RCTTestSupport"]),
         .testTarget(name: "RCTCaptureTests", dependencies: ["RCTCapture"]),

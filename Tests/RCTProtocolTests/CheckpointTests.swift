@@ -1,5 +1,6 @@
 import Testing
 import RCTProtocol
+import RCTTestSupport
 
 /// A decoder started in the middle of a stream, knowing nothing of what came before, agrees
 /// with the decoder of the whole stream from the first checkpoint they share: the ground that
@@ -101,12 +102,7 @@ struct CheckpointTests {
         // A frame whose last byte on the wire is the signature's first: the whole stream's
         // decoder takes it as part of the frame, a part started inside the frame passes it
         // over as noise, and would report a signature when the rest of it comes as noise.
-        let tail = try #require((0...UInt32.max).lazy.compactMap { value -> [UInt8]? in
-            let frame = Frame(command: .response, objectID: ObjectID(0x959930BF), payload: [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: value >> $0) })
-            guard let wire = try? frame.encoded(), wire.last == 0x50, !wire.dropFirst().contains(0x2B),
-                  !wire.contains(0x2D) else { return nil }
-            return wire
-        }.first)
+        let tail = try #require(frameEndingInSignatureStart())
         let other = try Frame(command: .response, objectID: ObjectID(0x1AD9725D), payload: [1, 2, 3, 4]).encoded()
         let stream = tail + other + [0xF7, 0x05, 0xAB] + other
         #expect(!Self.steps(stream, from: 0, block: 1).contains { step in
