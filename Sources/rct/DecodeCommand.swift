@@ -23,6 +23,11 @@ struct DecodeCommand: ParsableCommand {
     @Flag(help: "Print only the totals.")
     var summary = false
 
+    /// Bytes read at a time: large enough for the system calls not to count, small enough for
+    /// the copy to stay in the CPU cache (`decode --summary` of a 64 MiB capture spent 21 ms in
+    /// the kernel with 64 KiB reads and 52 ms with 128 KiB, Performance.md). A file decoded in
+    /// parts is fed in blocks of this size at the same offsets, so its lines are the same.
+    static let readSize = 64 << 10
     /// How many lines a worker formats at a time: large enough that handing them over does not
     /// count, small enough that the workers start soon and memory stays small.
     private static let batchSize = 2048
@@ -67,11 +72,8 @@ struct DecodeCommand: ParsableCommand {
             // The lines of a decode that fails (a bad hex character) are written before the
             // message.
             defer { handOnBatch() }
-            // One buffer of 64 KiB for the whole input: memory stays constant, and the reads
-            // are large enough for the system calls not to count but small enough for the
-            // copy to stay in the CPU cache: `decode --summary` of a 64 MiB capture spent 21 ms
-            // in the kernel with 64 KiB reads and 52 ms with 128 KiB (Performance.md).
-            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 64 << 10)
+            // One buffer for the whole input: memory stays constant.
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Self.readSize)
             defer { buffer.deallocate() }
             while true {
                 let count = try input.read(into: buffer)

@@ -16,7 +16,7 @@ import RCTProtocol
 /// offsets, so the lines are the same as a decode of the same bytes from standard input.
 struct PartedDecode {
     /// Bytes read at a time, as ``DecodeCommand`` reads them.
-    static let blockSize = 64 << 10
+    static let blockSize = DecodeCommand.readSize
     /// Bytes of the file per part: four blocks. Large enough that the join at each part's
     /// start (one block read twice, a few lines written by the decoder coming through) does
     /// not count, small enough that the parts waiting to be written stay a few megabytes.

@@ -24,4 +24,3 @@ final class Promised<Value: Sendable>: Sendable {
         return value.withLock { $0 }
     }
 }
-
