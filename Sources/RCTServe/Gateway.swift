@@ -159,11 +159,12 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// Ends a job: routes the answer (nil when none came) to every client that waits for it.
-    func complete(_ work: GatewayScheduler.Work, answer: Frame?) {
+    /// Ends a job: routes the answer (nil when none came) to every client that waits for it;
+    /// `retried` says the request went out more than once.
+    func complete(_ work: GatewayScheduler.Work, answer: Frame?, retried: Bool = false) {
         let now = Self.now
         let (deliveries, writer): ([(Frame, ClientState)], ClientState?) = state.withLock { state in
-            let deliveries = state.scheduler.complete(work, answer: answer, at: now).compactMap { delivery in
+            let deliveries = state.scheduler.complete(work, answer: answer, retried: retried, at: now).compactMap { delivery in
                 state.clients[delivery.client].map { (delivery.frame, $0) }
             }
             guard case let .write(_, _, id) = work else { return (deliveries, nil) }

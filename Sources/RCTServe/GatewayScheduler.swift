@@ -8,13 +8,16 @@ public typealias GatewayClientID = Int
 ///
 /// - **A window of exchanges.** ``nextWork(at:)`` hands out up to ``Configuration/window``
 ///   reads at once (one by default), never two for the same object (their answers could not
-///   be told apart); more come as ``complete(_:answer:at:)`` ends them. A write goes out
+///   be told apart); more come as ``complete(_:answer:retried:at:)`` ends them. A write goes out
 ///   only when nothing else is under way, and nothing else goes out until it has ended
 ///   (read back).
 /// - **Fair.** Each client gets an equal share of the link's time: the next request comes
 ///   from the client that has used the least so far (round-robin among equals), so a client
 ///   that floods, or asks for objects that never answer and so costs a timeout each time,
-///   waits behind its own requests only.
+///   waits behind its own requests only. A read of an object that has answered before and
+///   now gets no answer is the link's fault (a stall, a fault on the line), not its client's,
+///   and is not charged: otherwise the clients whose reads happened to be under way when the
+///   inverter stalled would be shut out for as long as the stall lasted, after it ended.
 /// - **Anticipating.** A client that polls one request at a time has nothing queued in the
 ///   moment between an answer and its next request. For ``Configuration/anticipation``
 ///   seconds after its answer, a client that has used more link time is not served instead:
@@ -23,6 +26,11 @@ public typealias GatewayClientID = Int
 ///   answered from that answer; identical reads waiting at the same time share one exchange.
 /// - **Routing.** An answer goes to exactly the clients that asked for it, matched by the
 ///   request (command, object id, plant address and, for history, the timestamp).
+/// - **No late answers.** After a read ended without an answer, or was sent more than once,
+///   an answer to it may still come. For ``Configuration/lateAnswers`` seconds no new read of
+///   that object goes out, so a late answer finds nothing to match and is dropped, never
+///   handed to a later request as if it were that one's. (History pages need no such wait:
+///   they are matched by their timestamp.)
 /// - **Bounded.** Each client has at most ``Configuration/maximumPending`` requests waiting;
 ///   more are dropped. A client that leaves takes its waits along; a request it shared with
 ///   others stays queued for them.
@@ -40,16 +48,20 @@ public struct GatewayScheduler: Sendable {
         public var anticipation: Double
         /// How many reads may be under way upstream at once.
         public var window: Int
+        /// Seconds after a read ended without an answer during which no new read of the same
+        /// object goes out, so that its late answer cannot be taken for the new one's.
+        public var lateAnswers: Double
 
         /// One second of freshness, 32 waiting requests per client, read-only, 3 ms
-        /// anticipation, one exchange at a time.
+        /// anticipation, one exchange at a time, 2 s for late answers.
         public init(freshness: Double = 1, maximumPending: Int = 32, allowsWrites: Bool = false, anticipation: Double = 0.003,
-                    window: Int = 1) {
+                    window: Int = 1, lateAnswers: Double = 2) {
             self.freshness = freshness
             self.maximumPending = maximumPending
             self.allowsWrites = allowsWrites
             self.anticipation = anticipation
             self.window = max(1, window)
+            self.lateAnswers = max(0, lateAnswers)
         }
     }
 
@@ -133,6 +145,12 @@ public struct GatewayScheduler: Sendable {
     private var virtualTime = 0.0
     /// When each client last got an upstream answer.
     private var answeredAt: [GatewayClientID: Double] = [:]
+    /// Plain reads that ended without an answer, until when their late answer may still come.
+    private var awaitingLateAnswer: [RequestKey: Double] = [:]
+    /// Objects that have answered: a read of one that then gets no answer is a fault of the link.
+    private var answeringObjects: Set<ObjectID> = []
+    /// How many objects ``answeringObjects`` remembers at most.
+    private static let rememberedObjects = 4096
 
     /// When ``nextWork(at:)`` last held the link back for a client just answered: ask again then.
     public private(set) var heldUntil: Double?
@@ -222,19 +240,25 @@ public struct GatewayScheduler: Sendable {
     /// The next upstream job: the oldest request of the client that has used the least link
     /// time, round-robin among equals; nil when nothing waits, the window is full, a write is
     /// under way, or that request must wait (a write, or a read of an object under way,
-    /// waits for what is under way to end).
+    /// waits for what is under way to end). Reads waiting out a late answer are passed over;
+    /// when only they wait, ``heldUntil`` says when to ask again.
     public mutating func nextWork(at now: Double) -> Work? {
+        heldUntil = nil
         guard inFlight.count < configuration.window, !inFlight.contains(where: { $0.work.isWrite }), !ring.isEmpty else { return nil }
+        if !awaitingLateAnswer.isEmpty { awaitingLateAnswer = awaitingLateAnswer.filter { $0.value > now } }
         let start = lastServed.flatMap { ring.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
-        var chosen: GatewayClientID?
+        var chosen: (client: GatewayClientID, index: Int)?
         for step in 0..<ring.count {
             let client = ring[(start + step) % ring.count]
-            guard queues[client]?.isEmpty == false else { continue }
-            if chosen.map({ usage[client, default: 0] < usage[$0, default: 0] }) ?? true { chosen = client }
+            guard let index = queues[client]?.firstIndex(where: { mayStart($0) }) else { continue }
+            if chosen.map({ usage[client, default: 0] < usage[$0.client, default: 0] }) ?? true { chosen = (client, index) }
         }
-        heldUntil = nil
-        guard let client = chosen, var queue = queues[client] else { return nil }
-        if let head = queue.first, !inFlight.isEmpty {
+        guard let (client, index) = chosen, var queue = queues[client] else {
+            if queuedCount > 0 { heldUntil = awaitingLateAnswer.values.min() }
+            return nil
+        }
+        if !inFlight.isEmpty {
+            let head = queue[index]
             // The fairest client's request waits rather than letting others overtake it.
             if head.work.isWrite { return nil }
             if let key = head.key, inFlight.contains(where: { $0.work.objectID == key.objectID }) { return nil }
@@ -250,12 +274,19 @@ public struct GatewayScheduler: Sendable {
             heldUntil = expected
             return nil
         }
-        let entry = queue.removeFirst()
+        let entry = queue.remove(at: index)
         queues[client] = queue
         lastServed = client
         virtualTime = max(virtualTime, usage[client, default: 0])
         inFlight.append((entry.work, client, now))
         return entry.work
+    }
+
+    /// Whether `entry` may go upstream now as far as late answers go: not a plain read whose
+    /// previous exchange ended without an answer moments ago.
+    private func mayStart(_ entry: Queued) -> Bool {
+        guard let key = entry.key else { return true }
+        return awaitingLateAnswer[key] == nil
     }
 
     /// Queues `work` for `client`; a client that had nothing waiting starts at the usage of
@@ -266,11 +297,13 @@ public struct GatewayScheduler: Sendable {
     }
 
     /// Ends the exchange under way: `answer` (nil when none came) goes to every client that
-    /// waits for it, and into the cache.
-    public mutating func complete(_ work: Work, answer: Frame?, at now: Double) -> [Delivery] {
+    /// waits for it, and into the cache. `retried` says the request was sent more than once,
+    /// so that an answer to another attempt may still come.
+    public mutating func complete(_ work: Work, answer: Frame?, retried: Bool = false, at now: Double) -> [Delivery] {
         if let index = inFlight.firstIndex(where: { $0.work == work }) {
             let owner = inFlight.remove(at: index)
-            if usage[owner.client] != nil {
+            let linkFault = !work.isWrite && answer == nil && answeringObjects.contains(work.objectID)
+            if usage[owner.client] != nil && !linkFault {
                 usage[owner.client, default: 0] += max(0, now - owner.since)
             }
         }
@@ -282,7 +315,13 @@ public struct GatewayScheduler: Sendable {
         }
         let waiting = waiters.removeValue(forKey: key) ?? []
         for client in waiting { answeredAt[client] = now }
+        // History requests are WRITE frames, matched by their timestamp: no late answer can be mistaken.
+        if answer == nil || retried, !key.command.isWrite, configuration.lateAnswers > 0 {
+            awaitingLateAnswer[key] = now + configuration.lateAnswers
+        }
         guard let answer else { return [] }
+        if answeringObjects.count >= Self.rememberedObjects { answeringObjects.removeAll() }
+        answeringObjects.insert(key.objectID)
         cache[key] = Cached(answer: answer, time: now)
         return waiting.map { Delivery(client: $0, frame: answer) }
     }

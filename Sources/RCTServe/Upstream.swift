@@ -167,7 +167,7 @@ extension Gateway {
             link.exchangeEnded()
             metrics.answers.increment()
             metrics.answerTime.recordNanoseconds(Deadline.now.nanoseconds - flight.started.nanoseconds)
-            complete(read.work, answer: frame)
+            complete(read.work, answer: frame, retried: flight.attempts > 1)
         }
         while let index = window.indexOfOverdue(at: .now) {
             try retryOrEnd(index, on: link, window: &window)

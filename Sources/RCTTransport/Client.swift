@@ -279,11 +279,16 @@ public final class Client {
     }
 
     /// Whether `frame` is the device's answer to `request`: a response for the same object
-    /// (and, for plant frames, the same address).
+    /// (and, for plant frames, the same address). A history request (a timeseries or the event
+    /// table, asked with a timestamp) is answered only by a page that starts with the same
+    /// timestamp: the device echoes it, and a page for another time is another request's.
     public static func answers(_ frame: Frame, _ request: Frame) -> Bool {
-        frame.command.isResponse && frame.objectID == request.objectID
+        guard frame.command.isResponse && frame.objectID == request.objectID
             && frame.command.isPlant == request.command.isPlant
-            && (!frame.command.isPlant || frame.address == request.address)
+            && (!frame.command.isPlant || frame.address == request.address) else { return false }
+        guard request.command.isWrite, request.payload.count == 4,
+              Registry.standard.object(id: request.objectID)?.isHistory == true else { return true }
+        return frame.payload.starts(with: request.payload)
     }
 
     private func pump(until deadline: Deadline) throws(ClientError) {

@@ -156,7 +156,8 @@ struct ServeCommand: ParsableCommand {
             makeTracePrinter: { trace ? { Session.printTrace($0) } : nil })
         let configuration = ServeConfiguration(
             listen: listenAt, metrics: metricsAt,
-            gateway: .init(scheduling: .init(freshness: fresh ?? 1, allowsWrites: allowWrites, window: window ?? GetCommand.defaultWindow),
+            gateway: .init(scheduling: .init(freshness: fresh ?? 1, allowsWrites: allowWrites, window: window ?? GetCommand.defaultWindow,
+                                           lateAnswers: 2 * options.timeout),
                            maximumClients: maximumClients ?? 16),
             mqtt: bridge,
             intervals: .init(fast: fastInterval ?? 10, slow: slowInterval ?? 300))
