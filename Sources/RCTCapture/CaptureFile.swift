@@ -118,3 +118,46 @@ public final class CaptureWriter {
         pcap_dump_flush(dumper)
     }
 }
+
+/// A pcap trace for a process that runs for months: when the file passes a size, it is
+/// renamed to `PATH.1` (replacing the one before) and a new `PATH` is begun, so the two hold
+/// the latest traffic in at most about twice that size.
+public final class RotatingCaptureWriter {
+    /// Where the current file is.
+    public let path: String
+    /// The size at which the file is rotated.
+    public let maximumBytes: Int
+    private var writer: CaptureWriter?
+    private var written = 0
+    private let failed: (String) -> Void
+
+    /// Creates (or truncates) `path`; `failed` hears once why the trace stopped, if it does
+    /// (the file could not be begun again after a rotation).
+    public init(path: String, maximumBytes: Int, failed: @escaping (String) -> Void = { _ in }) throws(CaptureError) {
+        self.path = path
+        self.maximumBytes = max(4096, maximumBytes)
+        self.failed = failed
+        writer = try CaptureWriter(path: path)
+        written = Self.fileHeader
+    }
+
+    /// The pcap file header; each record adds its own header and a direction byte.
+    private static let fileHeader = 24
+    private static let recordHeader = 16 + 1
+
+    /// Writes one chunk of the stream, then rotates if the file has reached its size.
+    public func write(_ bytes: [UInt8], direction: CaptureWriter.Direction) {
+        guard let writer else { return }
+        writer.write(bytes, direction: direction)
+        written += bytes.count + Self.recordHeader * (1 + bytes.count / 65534)
+        guard written >= maximumBytes else { return }
+        self.writer = nil
+        rename(path, path + ".1")
+        do {
+            self.writer = try CaptureWriter(path: path)
+            written = Self.fileHeader
+        } catch {
+            failed("the trace stopped: \(error.message)")
+        }
+    }
+}

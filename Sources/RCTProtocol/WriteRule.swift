@@ -70,16 +70,19 @@ public struct WriteRule: Sendable, Hashable {
         let trimmed = text.trimmingSpaces()
         switch kind {
         case let .number(range, decimals):
-            var number: Double
-            if isFraction, trimmed.hasSuffix("%") {
-                // A percentage: two decimals fewer, then as a fraction.
-                let digits = String(trimmed.dropLast()).trimmingSpaces()
-                number = try parseNumber(digits, decimals: max(0, decimals - 2), shown: trimmed) / 100
-            } else {
-                number = try parseNumber(trimmed, decimals: decimals)
+            let percent = isFraction && trimmed.hasSuffix("%")
+            // A percentage: two decimals fewer, then as a fraction.
+            let digits = percent ? String(trimmed.dropLast()).trimmingSpaces() : trimmed
+            let scale = percent ? 0.01 : 1
+            let typedDecimals = percent ? max(0, decimals - 2) : decimals
+            let (number, tooFine) = try parseNumber(digits, decimals: typedDecimals, shown: trimmed)
+            // A person typed it: refused, with the nearest value that would be taken.
+            let nearest = describe(nearestAccepted(number * scale, range: range, decimals: decimals))
+            if tooFine {
+                throw reject(trimmed, reason: typedDecimals == 0 ? "a whole number is needed" : "too many decimals").suggesting(nearest)
             }
-            guard range.contains(number) else { throw reject(trimmed) }
-            return .float(Float(number))
+            guard range.contains(number * scale) else { throw reject(trimmed).suggesting(nearest) }
+            return .float(Float(number * scale))
         case let .choice(labels):
             if let number = Int(trimmed) {
                 guard labels.contains(where: { $0.value == number }) else { throw reject(trimmed) }
@@ -133,6 +136,53 @@ public struct WriteRule: Sendable, Hashable {
         }
     }
 
+    /// What the gateway makes of a value that automation sent in a WRITE frame: a number
+    /// inside the range but finer than the parameter's step is rounded to the nearest step,
+    /// and `battery_power_extern` beyond its range (the battery power limit, see
+    /// ``limitingPower(to:)``) is clamped to it. The value and, when it was changed, a note
+    /// saying how. Anything else that ``validateReceived(_:)`` refuses stays refused: another
+    /// type, another number out of range, an enumeration value that does not exist, NaN.
+    public func adapt(_ value: Value) throws(WriteValidationError) -> (value: Value, change: String?) {
+        guard case let .number(range, decimals) = kind, case let .float(number) = value, number.isFinite else {
+            try validateReceived(value)
+            return (value, nil)
+        }
+        let given = Double(number)
+        var adapted = given
+        var change: String?
+        if !range.contains(given) {
+            guard id == WriteRules.batteryPowerExternID else { throw reject(Self.format(given, decimals: decimals + 3)) }
+            adapted = min(max(given, range.lowerBound), range.upperBound)
+            change = "\(Self.format(given, decimals: decimals)) clamped to the battery power limit, \(describe(.float(Float(adapted))))"
+        }
+        let rounded = Self.round(adapted, decimals: decimals)
+        if Float(rounded) != Float(adapted) {
+            change = change ?? "\(Self.format(given, decimals: decimals + 3)) rounded to \(describe(.float(Float(rounded))))"
+        }
+        return (.float(Float(rounded)), change)
+    }
+
+    /// The rule with `battery_power_extern` taking -`limit` to `limit` W (`rct serve
+    /// --battery-power-limit`) instead of the table's range; every other rule as it is.
+    public func limitingPower(to limit: Double) -> WriteRule {
+        guard id == WriteRules.batteryPowerExternID, case let .number(_, decimals) = kind else { return self }
+        return WriteRule(name: name, id: id, type: type, kind: .number(range: -limit...limit, decimals: decimals),
+                         defaultValue: defaultValue, unit: unit, note: note)
+    }
+
+    /// `number` to `decimals` decimals, then inside `range`: the value nearest to it that the
+    /// parameter takes.
+    private func nearestAccepted(_ number: Double, range: ClosedRange<Double>, decimals: Int) -> Value {
+        .float(Float(min(max(Self.round(number, decimals: decimals), range.lowerBound), range.upperBound)))
+    }
+
+    /// `number` rounded to `decimals` decimals, half away from zero.
+    private static func round(_ number: Double, decimals: Int) -> Double {
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        return (number * scale).rounded() / scale
+    }
+
     /// Whether two values are the same setting: floats within 0.005, anything else exactly.
     public func matches(_ lhs: Value, _ rhs: Value) -> Bool {
         if case let .float(left) = lhs, case let .float(right) = rhs {
@@ -161,10 +211,9 @@ public struct WriteRule: Sendable, Hashable {
         WriteValidationError(name: name, accepted: accepted, got: got.isEmpty ? "nothing" : got, reason: reason)
     }
 
-    /// Reads a plain decimal number with at most `decimals` decimals; `shown` is the text as
-    /// the user typed it, for the message.
-    private func parseNumber(_ text: String, decimals: Int, shown: String? = nil) throws(WriteValidationError) -> Double {
-        let shown = shown ?? text
+    /// Reads a plain decimal number, and whether it has more than `decimals` decimals;
+    /// `shown` is the text as the user typed it, for the message.
+    private func parseNumber(_ text: String, decimals: Int, shown: String) throws(WriteValidationError) -> (Double, tooFine: Bool) {
         let lowered = text.lowercased()
         if ["nan", "+nan", "-nan"].contains(lowered) {
             throw reject(shown, reason: "NaN is not a number it can take")
@@ -179,10 +228,7 @@ public struct WriteRule: Sendable, Hashable {
         guard !parts[0].isEmpty, parts.allSatisfy({ !$0.isEmpty && digitsOnly($0) }), let number = Double(text) else {
             throw reject(shown, reason: "not a number")
         }
-        if parts.count == 2 && parts[1].count > decimals {
-            throw reject(shown, reason: decimals == 0 ? "a whole number is needed" : "too many decimals")
-        }
-        return number
+        return (number, parts.count == 2 && parts[1].count > decimals)
     }
 
     /// `value` with exactly `decimals` digits after the point.
@@ -201,9 +247,19 @@ public struct WriteValidationError: Error, Sendable, Equatable, CustomStringConv
     public let got: String
     /// Why, when the range alone does not say it (too many decimals, NaN, not a number).
     public let reason: String?
+    /// The value nearest to what was given that the parameter takes, as a user would type it.
+    public var nearest: String? = nil
 
     public var description: String {
         "\(name) accepts \(accepted); got \(got)" + (reason.map { " (\($0))" } ?? "")
+            + (nearest.map { "; the nearest it takes is \($0)" } ?? "")
+    }
+
+    /// The same refusal, naming the nearest value the parameter takes.
+    func suggesting(_ value: String) -> WriteValidationError {
+        var error = self
+        error.nearest = value
+        return error
     }
 }
 

@@ -6,6 +6,10 @@ public enum WriteRules {
     /// How far a float read back may be from the value written and still confirm it.
     public static let floatTolerance = 0.005
 
+    /// The battery power limit in W that `rct serve` clamps `battery_power_extern` to by
+    /// default: the range of the write table.
+    public static let defaultBatteryPowerLimit = 6000.0
+
     private static let fraction = WriteRule.Kind.number(range: 0...1, decimals: 2)
 
     /// The id of the strategy selector.
@@ -43,7 +47,7 @@ public enum WriteRules {
                   defaultValue: .float(0.5)),
         WriteRule(name: "power_mng.battery_power_extern", id: batteryPowerExternID, type: .float,
                   kind: .number(range: -6000...6000, decimals: 0), defaultValue: .float(0), unit: "W",
-                  note: "positive discharges, negative charges; hand control back with 0"),
+                  note: "positive discharges, negative charges; hand control back with 0; through rct serve, values beyond its --battery-power-limit (default 6000 W) are clamped to it"),
         WriteRule(name: "power_mng.soc_min", id: socMinID, type: .float, kind: fraction, defaultValue: .float(0.07)),
         WriteRule(name: "power_mng.soc_max", id: socMaxID, type: .float, kind: fraction, defaultValue: .float(0.97)),
         WriteRule(name: "power_mng.soc_charge_power", id: ObjectID(0x1D2994EA), type: .float,

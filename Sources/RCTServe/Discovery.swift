@@ -103,13 +103,17 @@ public struct Discovery: Sendable {
     /// Seconds after which Home Assistant shows a sensor unavailable if no new value came:
     /// three slow polls, so one missed poll does not blank the dashboard.
     public let expireAfter: Int
+    /// The range of `battery_power_extern`'s number entity, ± this many W.
+    public let batteryPowerLimit: Double
 
     /// A discovery for one inverter.
-    public init(topics: BridgeTopics, identity: InverterIdentity, allowsWrites: Bool, expireAfter: Int) {
+    public init(topics: BridgeTopics, identity: InverterIdentity, allowsWrites: Bool, expireAfter: Int,
+                batteryPowerLimit: Double = WriteRules.defaultBatteryPowerLimit) {
         self.topics = topics
         self.identity = identity
         self.allowsWrites = allowsWrites
         self.expireAfter = expireAfter
+        self.batteryPowerLimit = batteryPowerLimit
     }
 
     /// Every config, as (topic, JSON payload), for `catalogue`.
@@ -171,7 +175,7 @@ public struct Discovery: Sendable {
             config.command_topic = topics.command(entry.key)
             config.unit_of_measurement = entry.unit
             config.mode = "box"
-            if let rule = entry.rule, case let .number(range, decimals) = rule.kind {
+            if let rule = entry.rule?.limitingPower(to: batteryPowerLimit), case let .number(range, decimals) = rule.kind {
                 let shown = SettingValue.shownDecimals(decimals, entry.scale)
                 let factor = entry.scale == .percent ? 100.0 : 1.0
                 config.min = range.lowerBound * factor

@@ -18,11 +18,20 @@ public final class Gateway: Sendable {
         public var scheduling: GatewayScheduler.Configuration
         /// How many clients may be connected at once.
         public var maximumClients: Int
+        /// Seconds a client may send nothing, with nothing waiting for it, before it is closed.
+        public var idleTimeout: Double
+        /// Seconds a client must have been idle before it is closed to make room for a new
+        /// client at the maximum.
+        public var evictableAfter: Double
 
-        /// Defaults: see ``GatewayScheduler/Configuration``; 16 clients.
-        public init(scheduling: GatewayScheduler.Configuration = .init(), maximumClients: Int = 16) {
+        /// Defaults: see ``GatewayScheduler/Configuration``; 16 clients, closed after 300 s of
+        /// silence, or after 10 s when a new client needs the room.
+        public init(scheduling: GatewayScheduler.Configuration = .init(), maximumClients: Int = 16,
+                    idleTimeout: Double = 300, evictableAfter: Double = 10) {
             self.scheduling = scheduling
             self.maximumClients = maximumClients
+            self.idleTimeout = idleTimeout
+            self.evictableAfter = min(evictableAfter, idleTimeout)
         }
     }
 
@@ -30,8 +39,11 @@ public final class Gateway: Sendable {
         let peer: GatewayPeer
         let name: String
         let requests: Prometheus.Counter
-        /// A part of the daemon itself (poller, MQTT): not counted against `--max-clients`.
+        /// A part of the daemon itself (poller, MQTT): not counted against `--max-clients`,
+        /// never closed for being idle.
         let isInternal: Bool
+        /// When it last sent a frame (or connected).
+        var lastHeard: Double
     }
 
     private struct State {
@@ -40,6 +52,8 @@ public final class Gateway: Sendable {
         var nextID: GatewayClientID = 1
         var linkUp = false
         var stopping = false
+        /// The value adjustments logged already.
+        var adjustmentsLogged: Set<String> = []
     }
 
     /// The knobs in force.
@@ -63,28 +77,85 @@ public final class Gateway: Sendable {
 
     // MARK: - The clients' side
 
-    /// Admits a client reached through `peer`; nil when the maximum is reached (the caller
-    /// closes it) or the gateway is stopping. The daemon's own clients (`isInternal`) do not
-    /// count against the maximum, so a full house of TCP clients cannot stop the poller.
+    /// Admits a client reached through `peer`; nil when it is refused (the caller closes it):
+    /// the gateway is stopping, the link is down, or the maximum is reached and no client has
+    /// been idle long enough to make room. At the maximum, the client idle longest is closed
+    /// for the new one if it has been idle for ``Configuration/evictableAfter`` seconds. The
+    /// daemon's own clients (`isInternal`) do not count against the maximum and are admitted
+    /// while the link is down, so a full house of TCP clients cannot stop the poller.
     func register(_ peer: GatewayPeer, name: String, host: String, isInternal: Bool = false) -> GatewayClientID? {
         let counter = metrics.requests(from: host)
-        let admitted: (GatewayClientID, Int)? = state.withLock { state in
-            let external = state.clients.values.filter { !$0.isInternal }.count
-            guard !state.stopping, isInternal || external < configuration.maximumClients else { return nil }
+        let now = Self.now
+        let (admitted, evicted): ((GatewayClientID, Int)?, ClientState?) = state.withLock { state in
+            guard !state.stopping, isInternal || state.linkUp else { return (nil, nil) }
+            var evicted: ClientState?
+            if !isInternal && Self.externalCount(state) >= configuration.maximumClients {
+                guard let victim = longestIdle(state, at: now) else { return (nil, nil) }
+                evicted = state.clients.removeValue(forKey: victim)
+                state.scheduler.disconnect(victim)
+            }
             let id = state.nextID
             state.nextID += 1
-            state.clients[id] = ClientState(peer: peer, name: name, requests: counter, isInternal: isInternal)
+            state.clients[id] = ClientState(peer: peer, name: name, requests: counter, isInternal: isInternal, lastHeard: now)
             state.scheduler.connect(id)
-            return (id, state.clients.count)
+            return ((id, state.clients.count), evicted)
+        }
+        if let evicted {
+            evicted.peer.close()
+            metrics.evicted.increment()
+            logger.notice("closed client \(evicted.name), idle for \(Int(now - evicted.lastHeard)) s, to make room for \(name) at the maximum of \(configuration.maximumClients)")
         }
         guard let (id, count) = admitted else {
             metrics.refusedClients.increment()
-            logger.warning("refused client \(name): \(configuration.maximumClients) clients are connected, the maximum")
+            logger.debug("refused client \(name): the link is down or \(configuration.maximumClients) clients are busy")
             return nil
         }
         metrics.clients.set(to: Double(count))
-        logger.info("client \(name) connected (\(count) now)")
+        logger.debug("client \(name) connected (\(count) now)")
         return id
+    }
+
+    private static func externalCount(_ state: State) -> Int {
+        state.clients.values.reduce(0) { $0 + ($1.isInternal ? 0 : 1) }
+    }
+
+    /// The external client idle longest, if it has been idle long enough to be closed for a new one.
+    private func longestIdle(_ state: State, at now: Double) -> GatewayClientID? {
+        let idle = state.clients.filter { !$0.value.isInternal && !state.scheduler.isWaiting($0.key) }
+        guard let (id, client) = idle.min(by: { $0.value.lastHeard < $1.value.lastHeard }),
+              now - client.lastHeard >= configuration.evictableAfter else { return nil }
+        return id
+    }
+
+    /// Whether a new client would be admitted now: the link is up and there is room, or an
+    /// idle client to make room. While not, the gateway's listening socket stays closed, so
+    /// clients are refused at connect time as by a module without power.
+    public func acceptsNewClients() -> Bool {
+        let now = Self.now
+        return state.withLock { state in
+            !state.stopping && state.linkUp
+                && (Self.externalCount(state) < configuration.maximumClients || longestIdle(state, at: now) != nil)
+        }
+    }
+
+    /// Closes the clients that have sent nothing, with nothing waiting for them, for the idle timeout.
+    public func closeIdleClients() {
+        let now = Self.now
+        let idle: [ClientState] = state.withLock { state in
+            let ids = state.clients.filter {
+                !$0.value.isInternal && now - $0.value.lastHeard >= configuration.idleTimeout && !state.scheduler.isWaiting($0.key)
+            }.keys
+            return ids.compactMap { id in
+                state.scheduler.disconnect(id)
+                return state.clients.removeValue(forKey: id)
+            }
+        }
+        for client in idle {
+            client.peer.close()
+            metrics.idleClosed.increment()
+            logger.debug("closed client \(client.name): nothing sent for \(Int(configuration.idleTimeout)) s")
+        }
+        if !idle.isEmpty { metrics.clients.set(to: Double(state.withLock { $0.clients.count })) }
     }
 
     /// Forgets a client that disconnected; whatever it had waiting is dropped.
@@ -96,7 +167,7 @@ public final class Gateway: Sendable {
         }
         guard let (name, count) = left else { return }
         metrics.clients.set(to: Double(count))
-        logger.info("client \(name) left (\(count) now)")
+        logger.debug("client \(name) left (\(count) now)")
     }
 
     /// Takes a frame a client sent, and says what became of it.
@@ -105,6 +176,7 @@ public final class Gateway: Sendable {
         let now = Self.now
         let result: (GatewayScheduler.Outcome, ClientState)? = state.withLock { state in
             guard let client = state.clients[id] else { return nil }
+            state.clients[id]?.lastHeard = now
             // While the link is down, clients get silence: nothing is queued for later.
             guard state.linkUp else { return (.ignored, client) }
             return (state.scheduler.receive(frame, from: id, at: now), client)
@@ -119,9 +191,18 @@ public final class Gateway: Sendable {
             metrics.coalesced.increment()
         case .queued:
             workArrived.signal()
+        case let .adjusted(change):
+            metrics.adjustedWrites.increment()
+            // Automation repeats its values: each distinct adjustment is logged once.
+            if state.withLock({ $0.adjustmentsLogged.insert(change).inserted && $0.adjustmentsLogged.count <= 256 }) {
+                logger.notice("client \(client.name): \(change) (logged once per value)")
+            }
+            workArrived.signal()
         case let .refused(reason):
             metrics.refusedWrites.increment()
             logger.warning("client \(client.name): \(reason); value sent: [\(HexText.format(frame.payload))]")
+            // The client is answered with the value the inverter holds: a read is queued for it.
+            workArrived.signal()
         case .overloaded:
             metrics.overloaded.increment()
             logger.debug("client \(client.name): request for \(frame.objectID) dropped, too many waiting")
@@ -160,11 +241,13 @@ public final class Gateway: Sendable {
     }
 
     /// Ends a job: routes the answer (nil when none came) to every client that waits for it;
-    /// `retried` says the request went out more than once.
-    func complete(_ work: GatewayScheduler.Work, answer: Frame?, retried: Bool = false) {
+    /// `retried` says the request went out more than once, `lateAnswers` how long an answer
+    /// to another attempt may still take.
+    func complete(_ work: GatewayScheduler.Work, answer: Frame?, retried: Bool = false, lateAnswers: Double? = nil) {
         let now = Self.now
         let (deliveries, writer): ([(Frame, ClientState)], ClientState?) = state.withLock { state in
-            let deliveries = state.scheduler.complete(work, answer: answer, retried: retried, at: now).compactMap { delivery in
+            let deliveries = state.scheduler.complete(work, answer: answer, retried: retried, lateAnswers: lateAnswers,
+                                                      at: now).compactMap { delivery in
                 state.clients[delivery.client].map { (delivery.frame, $0) }
             }
             guard case let .write(_, _, id) = work else { return (deliveries, nil) }
@@ -172,6 +255,7 @@ public final class Gateway: Sendable {
         }
         for (frame, client) in deliveries { send(frame, to: client) }
         writer?.peer.writeDone()
+        if writer != nil { workArrived.signal() }
     }
 
     /// The name of a client, for the log.
@@ -180,7 +264,8 @@ public final class Gateway: Sendable {
     }
 
     /// Records whether the upstream link is open. Going down drops every waiting request and
-    /// the cache, so nobody is answered with a value from before the outage.
+    /// the cache, so nobody is answered with a value from before the outage, and closes the
+    /// TCP clients: what they wait for will not come, and no half answer reaches them.
     func setLink(up: Bool) {
         let peers: [GatewayPeer] = state.withLock { state in
             let wasUp = state.linkUp

@@ -9,6 +9,13 @@ final class GatewayClientHandler: ChannelInboundHandler {
     private let gateway: Gateway
     private var id: GatewayClientID?
     private var decoder = FrameDecoder(maximumLength: GatewayClientHandler.maximumRequestLength)
+    private var greeting: Scheduled<Void>?
+
+    /// Seconds after connecting at which a client that has sent nothing gets the gateway's
+    /// status frame. Some clients (evcc's) wait for the inverter to speak first, as a real
+    /// Wi-Fi module does when it passes the portal's traffic on; a client that asks first
+    /// gets only its own answers.
+    static let greetingDelay = TimeAmount.seconds(1)
 
     /// The largest LEN a client request may declare: a timestamp request is 8 bytes, a
     /// write a few more; nothing a client needs comes near it, and it bounds each client's
@@ -23,12 +30,21 @@ final class GatewayClientHandler: ChannelInboundHandler {
         let address = context.channel.remoteAddress
         let name = address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
         id = gateway.register(.connection(context.channel), name: name, host: address?.ipAddress ?? "unknown")
-        if id == nil { context.close(promise: nil) }
+        if id == nil {
+            context.close(promise: nil)
+        } else if let bytes = try? GatewayStatus(allowsWrites: gateway.configuration.scheduling.allowsWrites).frame.encoded() {
+            let channel = context.channel
+            greeting = context.eventLoop.scheduleTask(in: Self.greetingDelay) {
+                channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+            }
+        }
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let id else { return }
+        greeting?.cancel()
+        greeting = nil
         let buffer = unwrapInboundIn(data)
         buffer.withUnsafeReadableBytes { bytes in
             decoder.append(bytes.assumingMemoryBound(to: UInt8.self))
@@ -39,6 +55,8 @@ final class GatewayClientHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        greeting?.cancel()
+        greeting = nil
         if let id { gateway.unregister(id) }
         id = nil
         context.fireChannelInactive()

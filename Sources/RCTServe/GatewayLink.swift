@@ -87,7 +87,7 @@ public final class GatewayLink: Transport {
             let isWrite = decoded.frame.command.isWrite && WriteRules.rule(for: decoded.frame.objectID) != nil
             if isWrite { inbox.state.withLock { $0.writesPending += 1 } }
             switch gateway.received(decoded.frame, from: id) {
-            case .queued:
+            case .queued, .adjusted:
                 break
             case let .refused(reason):
                 if isWrite { inbox.state.withLock { $0.writesPending -= 1 } }

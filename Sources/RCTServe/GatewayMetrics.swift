@@ -21,6 +21,16 @@ public struct GatewayMetrics: Sendable {
     let clients: Gauge
     /// Clients turned away because the maximum was reached.
     let refusedClients: Counter
+    /// Clients closed after sending nothing for the idle timeout.
+    let idleClosed: Counter
+    /// Idle clients closed to make room for a new one at the maximum.
+    let evicted: Counter
+    /// HTTP connections open now.
+    let httpConnections: Gauge
+    /// HTTP connections turned away at their maximum.
+    let httpRefused: Counter
+    /// HTTP connections closed for sending no whole request, or not taking their response, in time.
+    let httpTimedOut: Counter
     /// Reads answered from the freshness cache.
     let cacheHits: Counter
     /// Reads that joined an identical read already waiting.
@@ -29,6 +39,8 @@ public struct GatewayMetrics: Sendable {
     let refusedWrites: Counter
     /// Writes carried out (verified or not).
     let writes: Counter
+    /// Writes whose value was rounded to the parameter's step or clamped to the power limit.
+    let adjustedWrites: Counter
     /// Requests dropped because the client had too many waiting.
     let overloaded: Counter
     /// Frames on the upstream link that this gateway did not cause.
@@ -55,10 +67,16 @@ public struct GatewayMetrics: Sendable {
         foreignFrames = counter("upstream", "foreign_frames", "Frames on the inverter link this gateway did not cause.")
         clients = gauge("gateway", "clients", "", "Gateway clients connected now.")
         refusedClients = counter("gateway", "refused_clients", "Clients turned away at the maximum.")
+        idleClosed = counter("gateway", "idle_closed_clients", "Clients closed after the idle timeout.")
+        evicted = counter("gateway", "evicted_clients", "Idle clients closed to make room for a new one.")
+        httpConnections = gauge("http", "connections", "", "HTTP connections open now.")
+        httpRefused = counter("http", "refused_connections", "HTTP connections turned away at the maximum.")
+        httpTimedOut = counter("http", "timed_out_connections", "HTTP connections closed for being idle or slow.")
         cacheHits = counter("gateway", "cache_hits", "Reads answered from a fresh upstream answer.")
         coalesced = counter("gateway", "coalesced_reads", "Reads that shared an identical waiting read.")
         refusedWrites = counter("gateway", "refused_writes", "Client writes refused by the write policy.")
         writes = counter("gateway", "writes", "Client writes carried out with read-back.")
+        adjustedWrites = counter("gateway", "adjusted_writes", "Client writes rounded to the step or clamped to the power limit.")
         overloaded = counter("gateway", "dropped_requests", "Requests dropped: the client had too many waiting.")
         answerTime = registry.makeDurationHistogram(
             descriptor: Self.name("upstream", "answer", "seconds", "Time from a request to the inverter's answer."),

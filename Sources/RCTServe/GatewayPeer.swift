@@ -13,7 +13,8 @@ struct GatewayPeer: Sendable {
     /// The upstream link went down; whatever the client waited for will not come.
     let linkLost: @Sendable () -> Void
 
-    /// A client on a TCP connection: answers are written to it while it keeps reading.
+    /// A client on a TCP connection: answers are written to it while it keeps reading; it is
+    /// closed when the link goes down.
     static func connection(_ channel: any Channel) -> GatewayPeer {
         GatewayPeer(
             deliver: { frame in
@@ -25,6 +26,6 @@ struct GatewayPeer: Sendable {
             },
             close: { channel.close(promise: nil) },
             writeDone: {},
-            linkLost: {})
+            linkLost: { channel.close(promise: nil) })
     }
 }

@@ -8,7 +8,7 @@ public typealias GatewayClientID = Int
 ///
 /// - **A window of exchanges.** ``nextWork(at:)`` hands out up to ``Configuration/window``
 ///   reads at once (one by default), never two for the same object (their answers could not
-///   be told apart); more come as ``complete(_:answer:retried:at:)`` ends them. A write goes out
+///   be told apart); more come as ``complete(_:answer:retried:lateAnswers:at:)`` ends them. A write goes out
 ///   only when nothing else is under way, and nothing else goes out until it has ended
 ///   (read back).
 /// - **Fair.** Each client gets an equal share of the link's time: the next request comes
@@ -31,6 +31,11 @@ public typealias GatewayClientID = Int
 ///   that object goes out, so a late answer finds nothing to match and is dropped, never
 ///   handed to a later request as if it were that one's. (History pages need no such wait:
 ///   they are matched by their timestamp.)
+/// - **Every write answered.** The protocol has no error frame, and a client that keeps
+///   values by object id must not be left believing a write took. After a write ends, and
+///   when one is refused, the object is read for the client that wrote, and the value the
+///   inverter holds then is its answer: the new value when the write was applied, the
+///   unchanged one when it was not.
 /// - **Bounded.** Each client has at most ``Configuration/maximumPending`` requests waiting;
 ///   more are dropped. A client that leaves takes its waits along; a request it shared with
 ///   others stays queued for them.
@@ -51,17 +56,20 @@ public struct GatewayScheduler: Sendable {
         /// Seconds after a read ended without an answer during which no new read of the same
         /// object goes out, so that its late answer cannot be taken for the new one's.
         public var lateAnswers: Double
+        /// The battery power limit in W that `battery_power_extern` from clients is clamped to.
+        public var batteryPowerLimit: Double
 
         /// One second of freshness, 32 waiting requests per client, read-only, 3 ms
         /// anticipation, one exchange at a time, 2 s for late answers.
         public init(freshness: Double = 1, maximumPending: Int = 32, allowsWrites: Bool = false, anticipation: Double = 0.003,
-                    window: Int = 1, lateAnswers: Double = 2) {
+                    window: Int = 1, lateAnswers: Double = 2, batteryPowerLimit: Double = WriteRules.defaultBatteryPowerLimit) {
             self.freshness = freshness
             self.maximumPending = maximumPending
             self.allowsWrites = allowsWrites
             self.anticipation = anticipation
             self.window = max(1, window)
             self.lateAnswers = max(0, lateAnswers)
+            self.batteryPowerLimit = batteryPowerLimit
         }
     }
 
@@ -97,6 +105,8 @@ public struct GatewayScheduler: Sendable {
         case coalesced
         /// Queued for upstream.
         case queued
+        /// A write queued for upstream with its value rounded or clamped, as the text says.
+        case adjusted(String)
         /// Refused by the write policy; the reason is for the log.
         case refused(String)
         /// Dropped: the client already has the maximum of requests waiting.
@@ -208,18 +218,23 @@ public struct GatewayScheduler: Sendable {
     /// Takes a frame a client sent, at `now` seconds.
     public mutating func receive(_ frame: Frame, from client: GatewayClientID, at now: Double) -> Outcome {
         guard queues[client] != nil else { return .ignored }
-        switch RequestPolicy.decide(frame, allowsWrites: configuration.allowsWrites) {
+        switch RequestPolicy.decide(frame, allowsWrites: configuration.allowsWrites, powerLimit: configuration.batteryPowerLimit) {
         case .ignored:
             return .ignored
         case let .refused(reason):
+            if frame.command.isWrite { readForAnswer(to: frame, for: client) }
             return .refused(reason)
-        case let .write(rule, value):
+        case let .write(rule, value, adjusted):
             guard pendingCount(of: client) < configuration.maximumPending else { return .overloaded }
             enqueue(.write(rule, value, client: client), for: client)
             // From now on the cached value may be out of date.
             forget(rule.id)
-            return .queued
+            return adjusted.map { .adjusted($0) } ?? .queued
         case let .read(key):
+            // The gateway's own status is answered by the gateway, never asked upstream.
+            if key.objectID == GatewayStatus.objectID, !key.command.isPlant {
+                return .answeredFromCache(GatewayStatus(allowsWrites: configuration.allowsWrites).frame)
+            }
             if let cached = cache[key], now - cached.time <= configuration.freshness, now >= cached.time {
                 return .answeredFromCache(cached.answer)
             }
@@ -282,6 +297,22 @@ public struct GatewayScheduler: Sendable {
         return entry.work
     }
 
+    /// Queues a read of the object a write from `client` was for, so that its answer, the
+    /// value the inverter holds, goes to that client. Not for history requests, which are
+    /// reads already, and not beyond the client's bound.
+    private mutating func readForAnswer(to write: Frame, for client: GatewayClientID) {
+        guard Registry.standard.object(id: write.objectID)?.isHistory != true,
+              pendingCount(of: client) < configuration.maximumPending else { return }
+        let key = Frame(command: write.command.isPlant ? .plantRead : .read, objectID: write.objectID, address: write.address)
+        if var waiting = waiters[key] {
+            if !waiting.contains(client) { waiting.append(client) }
+            waiters[key] = waiting
+        } else {
+            waiters[key] = [client]
+            enqueue(.read(key), for: client)
+        }
+    }
+
     /// Whether `entry` may go upstream now as far as late answers go: not a plain read whose
     /// previous exchange ended without an answer moments ago.
     private func mayStart(_ entry: Queued) -> Bool {
@@ -298,8 +329,10 @@ public struct GatewayScheduler: Sendable {
 
     /// Ends the exchange under way: `answer` (nil when none came) goes to every client that
     /// waits for it, and into the cache. `retried` says the request was sent more than once,
-    /// so that an answer to another attempt may still come.
-    public mutating func complete(_ work: Work, answer: Frame?, retried: Bool = false, at now: Double) -> [Delivery] {
+    /// so that an answer to another attempt may still come; `lateAnswers` how long such an
+    /// answer may take (``Configuration/lateAnswers`` when nil).
+    public mutating func complete(_ work: Work, answer: Frame?, retried: Bool = false, lateAnswers: Double? = nil,
+                                  at now: Double) -> [Delivery] {
         if let index = inFlight.firstIndex(where: { $0.work == work }) {
             let owner = inFlight.remove(at: index)
             let linkFault = !work.isWrite && answer == nil && answeringObjects.contains(work.objectID)
@@ -309,15 +342,19 @@ public struct GatewayScheduler: Sendable {
         }
         pruneCache(at: now)
         guard case let .read(key) = work else {
-            // A read answered while the write was waiting may hold the old value.
-            if case let .write(rule, _, _) = work { forget(rule.id) }
+            if case let .write(rule, _, writer) = work {
+                // A read answered while the write was waiting may hold the old value.
+                forget(rule.id)
+                if queues[writer] != nil { readForAnswer(to: Frame(command: .write, objectID: rule.id), for: writer) }
+            }
             return []
         }
         let waiting = waiters.removeValue(forKey: key) ?? []
         for client in waiting { answeredAt[client] = now }
         // History requests are WRITE frames, matched by their timestamp: no late answer can be mistaken.
-        if answer == nil || retried, !key.command.isWrite, configuration.lateAnswers > 0 {
-            awaitingLateAnswer[key] = now + configuration.lateAnswers
+        let late = lateAnswers ?? configuration.lateAnswers
+        if answer == nil || retried, !key.command.isWrite, late > 0 {
+            awaitingLateAnswer[key] = now + late
         }
         guard let answer else { return [] }
         if answeringObjects.count >= Self.rememberedObjects { answeringObjects.removeAll() }
@@ -334,6 +371,11 @@ public struct GatewayScheduler: Sendable {
         cache.removeAll()
         inFlight.removeAll()
         answeredAt.removeAll()
+    }
+
+    /// Whether `client` waits for anything: a read (queued by it or shared) or a write.
+    public func isWaiting(_ client: GatewayClientID) -> Bool {
+        queues[client]?.isEmpty == false || waiters.values.contains { $0.contains(client) }
     }
 
     /// The reads a client waits for (queued by it or shared) and the writes it has queued.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -16,17 +19,24 @@ public struct ServeConfiguration: Sendable {
     public var mqtt: BridgeConfiguration?
     /// How often the catalogue is read for MQTT and the inverter metrics.
     public var intervals: InverterPoller.Intervals
+    /// What the HTTP server allows its clients.
+    public var http: HTTPLimits
 
     /// A configuration.
     public init(listen: Endpoint = Endpoint(host: "127.0.0.1"), metrics: Endpoint? = nil,
                 gateway: Gateway.Configuration = .init(), mqtt: BridgeConfiguration? = nil,
-                intervals: InverterPoller.Intervals = .init()) {
+                intervals: InverterPoller.Intervals = .init(), http: HTTPLimits = .init()) {
         self.listen = listen
         self.metrics = metrics
         self.gateway = gateway
         self.mqtt = mqtt
         self.intervals = intervals
+        self.http = http
     }
+
+    /// File descriptors the daemon may need at its limits: every gateway client and HTTP
+    /// connection, the listeners, the link, MQTT, the trace and some to spare.
+    public var descriptorsNeeded: Int { gateway.maximumClients + http.maximumConnections + 64 }
 }
 
 /// Why `rct serve` could not start.
@@ -46,29 +56,48 @@ public enum GatewayService {
     /// listeners and the link are closed, and it returns.
     public static func run(_ configuration: ServeConfiguration, upstream: UpstreamConfiguration, logger: Logger,
                            ready: (_ gateway: Endpoint, _ metrics: Endpoint?) -> Void) throws(ServeError) {
+        try ensureDescriptors(configuration.descriptorsNeeded)
         let gateway = Gateway(configuration: configuration.gateway, logger: logger)
         let inverterMetrics = InverterMetrics(registry: gateway.metrics.registry)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
 
-        let listener = try bind(configuration.listen, on: group, what: "the gateway") { channel in
-            try channel.pipeline.syncOperations.addHandler(GatewayClientHandler(gateway: gateway))
-        } child: { bootstrap in
-            bootstrap.childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelOption(.allowRemoteHalfClosure, value: false)
-        }
+        let listener = try GatewayListener(bootstrap: {
+            serverBootstrap(on: group) { channel in
+                try channel.pipeline.syncOperations.addHandler(GatewayClientHandler(gateway: gateway))
+            }.childChannelOption(.socketOption(.tcp_nodelay), value: 1).childChannelOption(.allowRemoteHalfClosure, value: false)
+        }, endpoint: configuration.listen, logger: logger)
         var metricsListener: (any Channel)?
         if let endpoint = configuration.metrics {
             let registry = gateway.metrics.registry
-            metricsListener = try bind(endpoint, on: group, what: "the metrics") { channel in
-                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                try channel.pipeline.syncOperations.addHandler(MetricsHandler(registry: registry) {
+            let limits = configuration.http
+            let budget = ConnectionBudget(maximum: limits.maximumConnections)
+            let metrics = gateway.metrics
+            let bootstrap = serverBootstrap(on: group) { channel in
+                guard budget.take() else {
+                    metrics.httpRefused.increment()
+                    channel.close(promise: nil)
+                    return
+                }
+                metrics.httpConnections.set(to: Double(budget.taken))
+                channel.closeFuture.whenComplete { _ in metrics.httpConnections.set(to: Double(budget.giveBack())) }
+                let handlers = channel.pipeline.syncOperations
+                try handlers.addHandler(BackPressureHandler())
+                try handlers.configureHTTPServerPipeline(withErrorHandling: true)
+                try handlers.addHandler(HTTPDeadlineHandler(seconds: limits.timeout) { metrics.httpTimedOut.increment() })
+                try handlers.addHandler(MetricsHandler(registry: registry) {
                     inverterMetrics.updateAges(now: Gateway.now)
                 })
-            } child: { $0 }
+            }.childChannelOption(.writeBufferWaterMark, value: HTTPLimits.waterMarks)
+            metricsListener = try bind(bootstrap, endpoint, what: "HTTP (metrics)")
         }
-        let listening = boundEndpoint(listener, fallback: configuration.listen)
+        let listening = listener.endpoint
         let metricsAt = metricsListener.map { boundEndpoint($0, fallback: configuration.metrics ?? configuration.listen) }
+        // The listening socket follows the gateway's state; idle clients are closed.
+        let housekeeping = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) { _ in
+            gateway.closeIdleClients()
+            listener.update(open: gateway.acceptsNewClients())
+        }
         logger.info("gateway listening on \(listening); \(configuration.gateway.scheduling.allowsWrites ? "writes allowed (validated and read back)" : "read-only")")
         // Requests of the daemon's own wait for the gateway's queue as well as for the inverter.
         let ownTimeout = 4 * upstream.clientOptions.timeout + 2
@@ -101,34 +130,72 @@ public enum GatewayService {
             throw ServeError(description: "cannot start the threads rct serve needs")
         }
         // Ready once the link has had its first chance to open, so early requests find it up.
-        gateway.runUpstream(upstream) { ready(listening, metricsAt) }
+        gateway.runUpstream(upstream) {
+            // Open for clients now if the link is up, not at the next round of housekeeping.
+            listener.update(open: gateway.acceptsNewClients())
+            listener.waitUntilSettled()
+            ready(listening, metricsAt)
+        }
 
         gateway.stop()
         watcher.join()
         pollerThread?.join()
-        try? listener.close().wait()
+        housekeeping.cancel()
+        listener.close()
         try? metricsListener?.close().wait()
         gateway.closeClients()
         logger.info("stopped")
     }
 
-    private static func bind(_ endpoint: Endpoint, on group: MultiThreadedEventLoopGroup, what: String,
-                             pipeline: @escaping @Sendable (any Channel) throws -> Void,
-                             child: (ServerBootstrap) -> ServerBootstrap) throws(ServeError) -> any Channel {
-        let bootstrap = child(ServerBootstrap(group: group)
+    private static func serverBootstrap(on group: MultiThreadedEventLoopGroup,
+                                        pipeline: @escaping @Sendable (any Channel) throws -> Void) -> ServerBootstrap {
+        ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try pipeline(channel) }
-            })
+            }
+    }
+
+    /// Binds `bootstrap` to `endpoint`, or says in a sentence why not.
+    static func bind(_ bootstrap: ServerBootstrap, _ endpoint: Endpoint, what: String) throws(ServeError) -> any Channel {
         do {
             return try bootstrap.bind(host: endpoint.host, port: Int(endpoint.port)).wait()
         } catch {
-            throw ServeError(description: "cannot listen for \(what) on \(endpoint): \(error)")
+            throw ServeError(description: describe(error, listening: endpoint, what: what))
         }
     }
 
-    private static func boundEndpoint(_ channel: any Channel, fallback: Endpoint) -> Endpoint {
+    /// Why listening on `endpoint` failed, in words: the common causes by name, others with
+    /// the system's text.
+    static func describe(_ error: any Error, listening endpoint: Endpoint, what: String) -> String {
+        let start = "cannot listen for \(what) on \(endpoint)"
+        switch (error as? IOError)?.errnoCode {
+        case EADDRINUSE?: return "\(start): the port is in use (another program, or another rct serve, listens there)"
+        case EACCES?: return "\(start): ports below 1024 need root or the CAP_NET_BIND_SERVICE capability"
+        case EADDRNOTAVAIL?: return "\(start): \(endpoint.host) is not an address of this machine"
+        case let code?: return "\(start): \(String(cString: strerror(code)))"
+        case nil:
+            if error is SocketAddressError { return "\(start): \(endpoint.host) is not a host name or address this machine can resolve" }
+            return "\(start): \(error)"
+        }
+    }
+
+    /// Raises the soft limit of open files to `needed` if the hard limit allows; refuses to
+    /// start when it does not, rather than failing under load.
+    private static func ensureDescriptors(_ needed: Int) throws(ServeError) {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        guard limit.rlim_cur < rlim_t(needed) else { return }
+        let hard = limit.rlim_max
+        limit.rlim_cur = min(hard, rlim_t(needed))
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        guard limit.rlim_cur >= rlim_t(needed) else {
+            throw ServeError(description: "the limits (--max-clients, --max-http-connections) need \(needed) open files, but this process may open only \(hard) (ulimit -n; LimitNOFILE= in a systemd unit): lower the limits or raise that one")
+        }
+    }
+
+    static func boundEndpoint(_ channel: any Channel, fallback: Endpoint) -> Endpoint {
         guard let port = channel.localAddress?.port, let bound = UInt16(exactly: port) else { return fallback }
         return Endpoint(host: fallback.host, port: bound)
     }

@@ -17,15 +17,19 @@ public struct BridgeConfiguration: Sendable {
     public var topicPrefix: String
     /// Whether settings and actions take commands (`--allow-writes`).
     public var allowsWrites: Bool
+    /// The range of `battery_power_extern`, ± this many W (`--battery-power-limit`).
+    public var batteryPowerLimit: Double
 
     /// A configuration with the documented defaults.
     public init(mqtt: MQTTSettings, name: String? = nil, discoveryPrefix: String = "homeassistant",
-                topicPrefix: String = "rct", allowsWrites: Bool = false) {
+                topicPrefix: String = "rct", allowsWrites: Bool = false,
+                batteryPowerLimit: Double = WriteRules.defaultBatteryPowerLimit) {
         self.mqtt = mqtt
         self.name = name
         self.discoveryPrefix = discoveryPrefix
         self.topicPrefix = topicPrefix
         self.allowsWrites = allowsWrites
+        self.batteryPowerLimit = batteryPowerLimit
     }
 }
 
@@ -109,7 +113,7 @@ public final class HomeAssistantBridge: Sendable {
         let started: Bool = state.withLock { state in
             guard state.discovery == nil, !state.stopping else { return false }
             state.discovery = Discovery(topics: topics, identity: identity, allowsWrites: configuration.allowsWrites,
-                                        expireAfter: expireAfter)
+                                        expireAfter: expireAfter, batteryPowerLimit: configuration.batteryPowerLimit)
             state.connection = connection
             return true
         }
@@ -279,7 +283,7 @@ public final class HomeAssistantBridge: Sendable {
         if topic.hasPrefix(topics.command("")) {
             let key = String(topic.dropFirst(topics.command("").count))
             guard let entry = catalogue.entry(key: key), entry.isSetting else { return refuse("no setting called \(key.prefix(64))") }
-            switch SettingValue.command(payload, for: entry) {
+            switch SettingValue.command(payload, for: entry, powerLimit: configuration.batteryPowerLimit) {
             case let .failure(refusal): refuse(refusal.description)
             case let .success(value): write(value, to: entry, command: command, payload: echo, client: &client)
             }

@@ -11,6 +11,8 @@ final class MetricsHandler: ChannelInboundHandler {
     private let registry: PrometheusCollectorRegistry
     private let beforeScrape: @Sendable () -> Void
     private var request: HTTPRequestHead?
+    /// A request whose answer waits for the client to read again.
+    private var waiting: HTTPRequestHead?
 
     /// A handler for `registry`; `beforeScrape` brings values that change by themselves (ages) up to date.
     init(registry: PrometheusCollectorRegistry, beforeScrape: @escaping @Sendable () -> Void = {}) {
@@ -27,15 +29,33 @@ final class MetricsHandler: ChannelInboundHandler {
         case .end:
             guard let head = request else { return }
             request = nil
-            let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-            if head.method != .GET && head.method != .HEAD {
-                respond(context, head, status: .methodNotAllowed, body: Array("only GET\n".utf8), type: "text/plain")
-            } else if path == "/metrics" {
-                beforeScrape()
-                respond(context, head, status: .ok, body: registry.emitToBuffer(), type: "text/plain; version=0.0.4; charset=utf-8")
-            } else {
-                respond(context, head, status: .notFound, body: Array("see /metrics\n".utf8), type: "text/plain")
+            // A client that does not take its answers gets the next one once it reads again
+            // (NIO's pipelining handler holds its further requests meanwhile).
+            guard context.channel.isWritable else {
+                waiting = head
+                return
             }
+            answer(head, context)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let head = waiting {
+            waiting = nil
+            answer(head, context)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func answer(_ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        if head.method != .GET && head.method != .HEAD {
+            respond(context, head, status: .methodNotAllowed, body: Array("only GET\n".utf8), type: "text/plain")
+        } else if path == "/metrics" {
+            beforeScrape()
+            respond(context, head, status: .ok, body: registry.emitToBuffer(), type: "text/plain; version=0.0.4; charset=utf-8")
+        } else {
+            respond(context, head, status: .notFound, body: Array("see /metrics\n".utf8), type: "text/plain")
         }
     }
 

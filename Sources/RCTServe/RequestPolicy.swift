@@ -8,22 +8,28 @@ import RCTProtocol
 /// device keeps for every client, so it is answered once, as a READ, and never forwarded.
 /// Every other WRITE is refused unless writes are allowed, and then it must be a parameter
 /// of the write table with a value its rule accepts; it is then carried out as `rct set`
-/// does it (cross-checked, written once, read back), not forwarded as it came.
+/// does it (cross-checked, written once, read back), not forwarded as it came. Values from
+/// automation are taken as ``WriteRule/adapt(_:)`` says: a number finer than the
+/// parameter's step is rounded to it, `battery_power_extern` beyond the battery power limit
+/// is clamped to it.
 public enum RequestPolicy {
     /// The decision for one client frame.
     public enum Decision: Sendable, Equatable {
         /// Forward this request (a READ, or a history request) and route its answer back.
         case read(Frame)
-        /// Carry out this verified write for the client.
-        case write(WriteRule, Value)
+        /// Carry out this verified write for the client; `adjusted` says how the value sent
+        /// was rounded or clamped, if it was.
+        case write(WriteRule, Value, adjusted: String? = nil)
         /// Refuse: nothing is sent upstream and the client gets no answer; the reason is logged.
         case refused(String)
         /// Not a request at all (a client sent an answer frame): dropped silently.
         case ignored
     }
 
-    /// What to do with `frame` from a client; `allowsWrites` is `--allow-writes`.
-    public static func decide(_ frame: Frame, allowsWrites: Bool, registry: Registry = .standard) -> Decision {
+    /// What to do with `frame` from a client; `allowsWrites` is `--allow-writes`, `powerLimit`
+    /// the battery power limit in W (`--battery-power-limit`).
+    public static func decide(_ frame: Frame, allowsWrites: Bool, powerLimit: Double = WriteRules.defaultBatteryPowerLimit,
+                              registry: Registry = .standard) -> Decision {
         switch frame.command {
         case .response, .longResponse, .plantResponse, .plantLongResponse:
             return .ignored
@@ -54,14 +60,18 @@ public enum RequestPolicy {
             do {
                 value = try ValueCodec.decode(frame.payload, as: rule.type)
             } catch {
-                return .refused("write to \(rule.name) refused: malformed value (\(error.description))")
+                switch error {
+                case let .sizeMismatch(type, expected, actual):
+                    return .refused("write to \(rule.name) refused: the write carried \(actual) bytes, a \(type.rawValue) value takes \(expected)")
+                }
             }
             do {
-                try rule.validateReceived(value)
+                let limited = rule.limitingPower(to: powerLimit)
+                let (adapted, change) = try limited.adapt(value)
+                return .write(limited, adapted, adjusted: change.map { "\(rule.name): \($0)" })
             } catch {
                 return .refused("write refused: \(error.description)")
             }
-            return .write(rule, value)
         }
     }
 }

@@ -39,8 +39,9 @@ public enum SettingValue {
 
     /// The value asked for by a command `payload` to setting `entry`, validated by its write
     /// rule exactly as `rct set` validates text; the refusal says why.
-    public static func command(_ payload: [UInt8], for entry: Catalogue.Entry) -> Result<Value, Refusal> {
-        guard let rule = entry.rule else { return .failure(Refusal("\(entry.object.name) is not a setting")) }
+    public static func command(_ payload: [UInt8], for entry: Catalogue.Entry,
+                               powerLimit: Double = WriteRules.defaultBatteryPowerLimit) -> Result<Value, Refusal> {
+        guard let rule = entry.rule?.limitingPower(to: powerLimit) else { return .failure(Refusal("\(entry.object.name) is not a setting")) }
         let text: String
         switch payloadText(payload) {
         case let .success(decoded): text = decoded

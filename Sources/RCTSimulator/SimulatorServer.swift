@@ -22,11 +22,15 @@ public struct SimulatorConfiguration: Sendable {
     public var quirks: WireQuirks
     /// How long answers take: instant unless told otherwise.
     public var timing: TimingModel
+    /// Seconds between the answers to the vendor portal that a real Wi-Fi module passes on
+    /// to every TCP client; nil for none. Some clients (evcc's) wait for such traffic before
+    /// they ask anything.
+    public var portalInterval: Double?
 
     /// Serves TCP on 127.0.0.1:8899 only, faithfully, in real time.
     public init(listen: Endpoint? = Endpoint(host: "127.0.0.1"), pty: Bool = false, link: String? = nil,
                 acknowledgesWrites: Bool = false, faults: FaultInjection? = nil, timeScale: Double = 1,
-                quirks: WireQuirks = WireQuirks(), timing: TimingModel = .instant) {
+                quirks: WireQuirks = WireQuirks(), timing: TimingModel = .instant, portalInterval: Double? = nil) {
         self.listen = listen
         self.pty = pty
         self.link = link
@@ -35,6 +39,7 @@ public struct SimulatorConfiguration: Sendable {
         self.timeScale = timeScale
         self.quirks = quirks
         self.timing = timing
+        self.portalInterval = portalInterval
     }
 }
 
@@ -100,12 +105,13 @@ public final class SimulatorServer {
             // Inside an unfinished frame, wait only the quiet gap: a long request's LEN may be wrong.
             let insideFrame = links.contains { $0.decoder.bufferedByteCount > 0 }
             var timeout: Int32 = insideFrame ? Int32(Client.defaultQuietGap * 1000) : 100
-            if let next = scheduled.first {
-                timeout = min(timeout, Int32(max(0, (next.time - realTime) * 1000).rounded(.up)))
+            for next in [scheduled.first?.time, nextPortalAnswer].compactMap({ $0 }) {
+                timeout = min(timeout, Int32(max(0, (next - realTime) * 1000).rounded(.up)))
             }
             let ready = poll(&entries, nfds_t(entries.count), timeout)
             inverter.advance(to: now)
             deliverDueAnswers()
+            answerPortalIfDue()
             guard ready > 0 else {
                 if insideFrame { serveQuietLinks() }
                 continue
@@ -134,6 +140,20 @@ public final class SimulatorServer {
 
     /// Seconds since the server started, unscaled: the clock of the timing model.
     private var realTime: Double { started.elapsedSeconds }
+
+    /// When the next answer to the portal goes out, with ``SimulatorConfiguration/portalInterval``.
+    private lazy var nextPortalAnswer: Double? = configuration.portalInterval
+
+    /// Sends every TCP client what a module passes on of the portal's traffic: an answer
+    /// (battery.soc) to a request that none of them sent.
+    private func answerPortalIfDue() {
+        guard let due = nextPortalAnswer, let interval = configuration.portalInterval, due <= realTime else { return }
+        nextPortalAnswer = realTime + interval
+        let soc = ObjectID(0x959930BF)
+        guard let value = inverter.value(of: soc), let payload = try? ValueCodec.encode(value, as: .float),
+              let bytes = try? Frame(command: .response, objectID: soc, payload: payload).encoded() else { return }
+        for link in links where link.isTCP { send(bytes, to: link.descriptor) }
+    }
 
     /// Sends the answers whose time has come, to the clients there are now.
     private func deliverDueAnswers() {

@@ -3,6 +3,8 @@ import Glibc
 #endif
 import ArgumentParser
 import Logging
+import RCTCapture
+import RCTProtocol
 import RCTServe
 import RCTTransport
 
@@ -24,9 +26,12 @@ struct ServeCommand: ParsableCommand {
         settings and battery actions when writes are allowed; with --metrics it also exports \
         the inverter's values to Prometheus. Every option can be set in --config FILE as \
         'name = value' lines (the command line wins). Prints 'listening on HOST:PORT' (and \
-        'metrics on HOST:PORT') once ready; logs go to stderr. SIGTERM or Ctrl-C stop it with \
-        exit 0, after a running battery action has handed back. See Documentation/Serve.md \
-        and Documentation/MQTT.md.
+        'metrics on HOST:PORT') once ready; logs go to stderr. While the inverter does not \
+        answer, or --max-clients are busy, new clients are refused at connect, as by a module \
+        without power. --trace-pcap writes the upstream link to FILE, rotated to FILE.1 at \
+        64 MiB. SIGTERM, SIGINT (Ctrl-C) and SIGHUP stop it with exit 0, after a running \
+        battery action has handed back; to apply a changed config file, restart it. See \
+        Documentation/Serve.md and Documentation/MQTT.md.
         """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -49,8 +54,20 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Reads kept in flight to the inverter at once (default 8; 1 asks one at a time). Writes always go alone.", valueName: "n"))
     var window: Int?
 
-    @Option(name: .customLong("max-clients"), help: ArgumentHelp("Clients allowed at once; one more is refused (default 16).", valueName: "n"))
+    @Option(name: .customLong("battery-power-limit"), help: ArgumentHelp("The most battery power in W that battery_power_extern may ask for; larger values from clients (evcc's charge at 10000 W) are clamped to it, and the MQTT number entity ranges to it (default 6000).", valueName: "watts"))
+    var batteryPowerLimit: Double?
+
+    @Option(name: .customLong("max-clients"), help: ArgumentHelp("Clients allowed at once; at the maximum, one idle for 10 s makes room, else new ones are refused at connect (default 16).", valueName: "n"))
     var maximumClients: Int?
+
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Seconds a gateway client may send nothing before it is closed (default 300).", valueName: "seconds"))
+    var idleTimeout: Double?
+
+    @Option(name: .customLong("max-http-connections"), help: ArgumentHelp("HTTP connections allowed at once; more are closed at once (default 64).", valueName: "n"))
+    var maximumHTTPConnections: Int?
+
+    @Option(name: .customLong("http-timeout"), help: ArgumentHelp("Seconds an HTTP connection has to send a whole request and to take each response, else it is closed (default 15).", valueName: "seconds"))
+    var httpTimeout: Double?
 
     @Option(help: ArgumentHelp("Publish to Home Assistant through this MQTT broker: mqtt://[USER@]HOST[:PORT] or mqtts://...", valueName: "url"))
     var mqtt: String?
@@ -79,6 +96,14 @@ struct ServeCommand: ParsableCommand {
     func validate() throws {
         if let fresh, !(0...3600).contains(fresh) { throw ValidationError("--fresh must be 0 to 3600 seconds") }
         if let maximumClients, !(1...1024).contains(maximumClients) { throw ValidationError("--max-clients must be 1 to 1024") }
+        if let batteryPowerLimit, !(100...100_000).contains(batteryPowerLimit) || batteryPowerLimit.rounded() != batteryPowerLimit {
+            throw ValidationError("--battery-power-limit must be a whole number of watts from 100 to 100000")
+        }
+        if let idleTimeout, !(1...86400).contains(idleTimeout) { throw ValidationError("--idle-timeout must be 1 to 86400 seconds") }
+        if let maximumHTTPConnections, !(1...1024).contains(maximumHTTPConnections) {
+            throw ValidationError("--max-http-connections must be 1 to 1024")
+        }
+        if let httpTimeout, !(0.1...3600).contains(httpTimeout) { throw ValidationError("--http-timeout must be 0.1 to 3600 seconds") }
         if let window, !(1...64).contains(window) { throw ValidationError("--window must be 1 to 64") }
         if let fastInterval, !(1...3600).contains(fastInterval) { throw ValidationError("--fast-interval must be 1 to 3600 seconds") }
         if let slowInterval, !((fastInterval ?? 1)...86400).contains(slowInterval) {
@@ -120,6 +145,10 @@ struct ServeCommand: ParsableCommand {
         metrics = metrics ?? file.metrics
         fresh = fresh ?? file.fresh
         maximumClients = maximumClients ?? file.maximumClients
+        idleTimeout = idleTimeout ?? file.idleTimeout
+        batteryPowerLimit = batteryPowerLimit ?? file.batteryPowerLimit
+        maximumHTTPConnections = maximumHTTPConnections ?? file.maximumHTTPConnections
+        httpTimeout = httpTimeout ?? file.httpTimeout
         window = window ?? file.window
         mqtt = mqtt ?? file.mqtt
         mqttCA = mqttCA ?? file.mqttCA
@@ -150,17 +179,22 @@ struct ServeCommand: ParsableCommand {
         }
         let options = connection.clientOptions
         let trace = connection.trace
+        let capture = connection.tracePcap
+        // A file that cannot be written is an error now, not after the daemon has started.
+        _ = try Session.captureWriter(capture)
         let upstream = UpstreamConfiguration(
             open: { try plan.open(timeout: options.timeout, verbose: verbose) },
             clientOptions: options,
-            makeTracePrinter: { trace ? { Session.printTrace($0) } : nil })
+            makeTracePrinter: { Self.tracer(printing: trace, capture: capture) })
         let configuration = ServeConfiguration(
             listen: listenAt, metrics: metricsAt,
             gateway: .init(scheduling: .init(freshness: fresh ?? 1, allowsWrites: allowWrites, window: window ?? GetCommand.defaultWindow,
-                                           lateAnswers: 2 * options.timeout),
-                           maximumClients: maximumClients ?? 16),
+                                           lateAnswers: 2 * options.timeout,
+                                           batteryPowerLimit: batteryPowerLimit ?? WriteRules.defaultBatteryPowerLimit),
+                           maximumClients: maximumClients ?? 16, idleTimeout: idleTimeout ?? 300),
             mqtt: bridge,
-            intervals: .init(fast: fastInterval ?? 10, slow: slowInterval ?? 300))
+            intervals: .init(fast: fastInterval ?? 10, slow: slowInterval ?? 300),
+            http: .init(maximumConnections: maximumHTTPConnections ?? 64, timeout: httpTimeout ?? 15))
         do throws(ServeError) {
             try GatewayService.run(configuration, upstream: upstream, logger: Logger(label: "rct.serve")) { gateway, metrics in
                 Console.out("listening on \(gateway)")
@@ -170,6 +204,18 @@ struct ServeCommand: ParsableCommand {
             throw Failure(error.description, status: .unavailable)
         }
         return .success
+    }
+
+    /// The size at which the upstream trace of --trace-pcap is rotated.
+    static let traceFileSize = 64 << 20
+
+    /// The trace of the upstream link: printed with --trace, written with --trace-pcap (rotated,
+    /// since a daemon runs for months). Made on the upstream thread, which alone uses it.
+    private static func tracer(printing: Bool, capture path: String?) -> TraceHandler? {
+        let capture = path.flatMap { path in
+            try? RotatingCaptureWriter(path: path, maximumBytes: traceFileSize) { Console.error("rct: --trace-pcap \(path): \($0)") }
+        }
+        return Session.tracer(printing: printing, record: capture.map { capture in { capture.write($0, direction: $1) } })
     }
 
     /// The MQTT settings, with the password read from its file; nil without --mqtt.
@@ -199,6 +245,7 @@ struct ServeCommand: ParsableCommand {
             settings.password = try ServeConfigFile.password(mqttPasswordFile)
         }
         return BridgeConfiguration(mqtt: settings, name: name, discoveryPrefix: discoveryPrefix ?? "homeassistant",
-                                   topicPrefix: topicPrefix ?? "rct", allowsWrites: allowWrites)
+                                   topicPrefix: topicPrefix ?? "rct", allowsWrites: allowWrites,
+                                   batteryPowerLimit: batteryPowerLimit ?? WriteRules.defaultBatteryPowerLimit)
     }
 }

@@ -67,13 +67,17 @@ final class Session {
 
     /// The trace printer when --trace is given, and the pcap writer when --trace-pcap is.
     static func tracer(_ options: ConnectionOptions, capture: CaptureWriter?) -> TraceHandler? {
-        guard options.trace || capture != nil else { return nil }
-        let printing = options.trace
+        tracer(printing: options.trace, record: capture.map { capture in { capture.write($0, direction: $1) } })
+    }
+
+    /// A trace handler that prints entries if `printing`, and hands their bytes to `record`.
+    static func tracer(printing: Bool, record: (([UInt8], CaptureWriter.Direction) -> Void)?) -> TraceHandler? {
+        guard printing || record != nil else { return nil }
         return { entry in
             if printing { printTrace(entry) }
             // An entry without bytes marks the line going quiet: nothing to record.
-            if let capture, !entry.bytes.isEmpty {
-                capture.write(entry.bytes, direction: entry.direction == .sent ? .toInverter : .fromInverter)
+            if let record, !entry.bytes.isEmpty {
+                record(entry.bytes, entry.direction == .sent ? .toInverter : .fromInverter)
             }
         }
     }

@@ -72,6 +72,9 @@ struct SetCommand: ParsableCommand {
                 if connection.json {
                     JSONLine.print(WriteRecord(rule, old: current, new: parsed, written: true, verified: false, readBack: readBack))
                 }
+                if let status = GatewayStatus.ask(session.client), !status.allowsWrites {
+                    throw Failure("\(name): not written: \(session.client.transport.label) is an rct serve gateway that is read-only (the value stays \(readBack)); start it with --allow-writes to allow writes", status: .verificationFailed)
+                }
                 throw ControlError.verificationFailed(name: name, wrote: wrote, readBack: readBack)
             }
         }

@@ -57,6 +57,9 @@ struct SimulatorCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Requests that may wait while one is served; more are dropped (default 1024).", valueName: "n"))
     var queue: Int?
 
+    @Option(help: ArgumentHelp("Every this many seconds, send every TCP client an answer to a request none of them sent, as a real Wi-Fi module passes on the vendor portal's traffic (default: never).", valueName: "seconds"))
+    var portal: Double?
+
     /// The timing asked for: --realistic or instant, with single numbers replaced.
     var timing: TimingModel {
         var model = realistic ? TimingModel.realistic : TimingModel.instant
@@ -76,6 +79,7 @@ struct SimulatorCommand: ParsableCommand {
         if !(0...1).contains(noiseRate) { throw ValidationError("--noise-rate must be between 0 and 1") }
         if !(speed > 0 && speed <= 100_000) { throw ValidationError("--speed must be more than 0 and at most 100000") }
         if let latency, !(0...60).contains(latency) { throw ValidationError("--latency must be 0 to 60 seconds") }
+        if let portal, !(0.1...3600).contains(portal) { throw ValidationError("--portal must be 0.1 to 3600 seconds") }
         if let serviceTime, !(0...60).contains(serviceTime) { throw ValidationError("--service-time must be 0 to 60 seconds") }
         if let lineRate, !(50...12_000_000).contains(lineRate) { throw ValidationError("--line-rate must be 50 to 12000000 baud") }
         if let queue, !(0...100_000).contains(queue) { throw ValidationError("--queue must be 0 to 100000") }
@@ -88,7 +92,8 @@ struct SimulatorCommand: ParsableCommand {
             let configuration = SimulatorConfiguration(
                 listen: endpoint, pty: pty, link: link, acknowledgesWrites: ackWrites,
                 faults: noise.map { FaultInjection(seed: $0, rate: noiseRate) }, timeScale: speed,
-                quirks: WireQuirks(longLengthError: wrongLength?.error ?? 0, leadingZero: leadingZero), timing: timing)
+                quirks: WireQuirks(longLengthError: wrongLength?.error ?? 0, leadingZero: leadingZero), timing: timing,
+                portalInterval: portal)
             let server = try SimulatorServer(configuration: configuration, log: verbose ? { Console.error("simulator: \($0)") } : nil)
             if let bound = server.boundEndpoint { Console.out("listening on \(bound)") }
             if let path = server.ptyPath { Console.out("pty \(path)" + (link.map { " (linked as \($0))" } ?? "")) }

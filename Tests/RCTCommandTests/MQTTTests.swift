@@ -359,7 +359,7 @@ extension InverterMetricsTests {
     func pollerIsNotAClient() throws {
         let simulator = try SimulatorProcess()
         defer { simulator.stop() }
-        let serve = try ServeProcess(upstream: ["--host", simulator.endpoint], ["--metrics", "127.0.0.1:0", "--max-clients", "1"])
+        let serve = try ServeProcess(upstream: ["--host", simulator.endpoint, "-v"], ["--metrics", "127.0.0.1:0", "--max-clients", "1"])
         #expect(serve.log(contains: "client poller connected"))
         let read = try rct("get", "battery.soc", "--host", serve.endpoint)
         #expect(read.status == 0 && read.stdout.contains("55.0 %"), "\(read.stderr) \(serve.process.stderr)")

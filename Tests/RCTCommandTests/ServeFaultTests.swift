@@ -9,17 +9,6 @@ struct ServeFaultTests {
     static let history = ObjectID(0x5293B668) // logger.minutes_soc_log_ts
     static let socMinimum = ObjectID(0xCE266F0F)
 
-    /// The frames in `bytes`, in order.
-    static func frames(_ bytes: [UInt8]) -> [Frame] {
-        var decoder = FrameDecoder()
-        decoder.append(bytes)
-        var frames: [Frame] = []
-        while let output = decoder.next() {
-            if case let .frame(decoded) = output { frames.append(decoded.frame) }
-        }
-        return frames
-    }
-
     static func timestamp(_ seconds: UInt32) -> [UInt8] {
         withUnsafeBytes(of: seconds.bigEndian) { Array($0) }
     }
@@ -37,8 +26,8 @@ struct ServeFaultTests {
         clientA.send(try Frame(command: .write, objectID: Self.history, payload: first).encoded())
         usleep(500_000)
         clientB.send(try Frame(command: .write, objectID: Self.history, payload: second).encoded())
-        let pagesB = Self.frames(clientB.receive(for: 8))
-        let pagesA = Self.frames(clientA.receive(for: 0.1))
+        let pagesB = frames(clientB.receive(for: 8))
+        let pagesA = frames(clientA.receive(for: 0.1))
         #expect(!pagesA.isEmpty && pagesA.allSatisfy { $0.payload.starts(with: first) }, "\(pagesA)")
         #expect(!pagesB.isEmpty, "B got no page")
         #expect(pagesB.allSatisfy { $0.payload.starts(with: second) }, "B got a page for another time: \(pagesB.map { Array($0.payload.prefix(4)) })")
@@ -55,7 +44,7 @@ struct ServeFaultTests {
         let read = try Frame(command: .read, objectID: Self.socMinimum).encoded()
         let clientA = try RawSocket(serve.endpoint)
         clientA.send(read)
-        let answersA = Self.frames(clientA.receive(for: 1.7))
+        let answersA = frames(clientA.receive(for: 1.7))
         let old = try ValueCodec.encode(.float(0.07), as: .float), new = try ValueCodec.encode(.float(0.25), as: .float)
         #expect(answersA.map { Array($0.payload) } == [old], "\(answersA)")
         // The inverter's value changes (written on the simulator directly), then B asks.
@@ -64,7 +53,7 @@ struct ServeFaultTests {
         usleep(200_000)
         let clientB = try RawSocket(serve.endpoint)
         clientB.send(read)
-        let answersB = Self.frames(clientB.receive(for: 6))
+        let answersB = frames(clientB.receive(for: 6))
         #expect(answersB.map { Array($0.payload) } == [new], "B got \(answersB)")
         #expect(serve.stop() == 0)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import RCTProtocol
 import RCTTestSupport
 import Testing
 
@@ -95,6 +96,16 @@ func pollingClients(_ host: String, _ port: String, expected: URL, clients: Int 
                                            duration: duration, timeout: timeout))
 }
 
+/// The frames in `bytes`, in order.
+func frames(_ bytes: [UInt8]) -> [Frame] {
+    var decoder = FrameDecoder()
+    decoder.append(bytes)
+    decoder.finish()
+    var found: [Frame] = []
+    while let output = decoder.next() { if case let .frame(decoded) = output { found.append(decoded.frame) } }
+    return found
+}
+
 /// A plain TCP client for feeding a gateway whatever bytes a test wants.
 final class RawSocket {
     let descriptor: Int32
@@ -140,12 +151,18 @@ final class RawSocket {
         return received
     }
 
-    /// Whether the peer closed the connection within `seconds`.
+    /// Whether the peer closed the connection within `seconds`; bytes that arrive meanwhile
+    /// (a greeting, answers) are read and dropped.
     func isClosed(within seconds: Double) -> Bool {
-        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        guard poll(&entry, 1, Int32(seconds * 1000)) > 0 else { return false }
-        var byte: UInt8 = 0
-        return recv(descriptor, &byte, 1, Int32(MSG_PEEK)) == 0
+        let end = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        repeat {
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&entry, 1, Int32(max(0, end.timeIntervalSinceNow * 1000))) > 0 else { return false }
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count == 0 || (count < 0 && errno != EAGAIN) { return true }
+        } while Date() < end
+        return false
     }
 
     deinit { close(descriptor) }
@@ -155,6 +172,16 @@ final class RawSocket {
 struct ConnectError: Error {
     let endpoint: String
     let code: Int32
+}
+
+/// Connects to `endpoint` until a connect is refused, for up to `seconds`; throws the refusal.
+/// Returns normally when every connect went through (the gateway never refused).
+func waitForRefusal(_ endpoint: String, seconds: Double = 3) throws {
+    let end = Date().addingTimeInterval(seconds)
+    while Date() < end {
+        _ = try RawSocket(endpoint)
+        usleep(100_000)
+    }
 }
 
 /// A free loopback port, for a process that must come back on the same port.

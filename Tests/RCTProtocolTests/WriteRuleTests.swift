@@ -34,17 +34,18 @@ struct WriteRuleTests {
     }
 
     @Test("Each kind of bad number gets its own reason", arguments: [
-        ("power_mng.soc_min", "1.5", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got 1.5"),
-        ("power_mng.soc_min", "0.075", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got 0.075 (too many decimals)"),
+        ("power_mng.soc_min", "1.5", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got 1.5; the nearest it takes is 100 %"),
+        ("power_mng.soc_min", "0.075", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got 0.075 (too many decimals); the nearest it takes is 8 %"),
+        ("power_mng.soc_min", "55.43%", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got 55.43% (a whole number is needed); the nearest it takes is 55 %"),
         ("power_mng.soc_min", "abc", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got abc (not a number)"),
         ("power_mng.soc_min", "nan", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got nan (NaN is not a number it can take)"),
         ("power_mng.soc_min", "-inf", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got -inf (infinity is not a number it can take)"),
         ("power_mng.soc_min", "", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got nothing (not a number)"),
         ("power_mng.soc_min", "1e-1", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got 1e-1 (not a number)"),
         ("power_mng.soc_min", ".5", "power_mng.soc_min accepts 0.00..1.00 with at most 2 decimals (or 0..100 %); got .5 (not a number)"),
-        ("power_mng.battery_power_extern", "6000.5", "power_mng.battery_power_extern accepts whole numbers -6000..6000 W; got 6000.5 (a whole number is needed)"),
-        ("power_mng.battery_power_extern", "-7000", "power_mng.battery_power_extern accepts whole numbers -6000..6000 W; got -7000"),
-        ("power_mng.soc_charge_power", "-1", "power_mng.soc_charge_power accepts whole numbers 0..6000 W; got -1"),
+        ("power_mng.battery_power_extern", "6000.5", "power_mng.battery_power_extern accepts whole numbers -6000..6000 W; got 6000.5 (a whole number is needed); the nearest it takes is 6000"),
+        ("power_mng.battery_power_extern", "-7000", "power_mng.battery_power_extern accepts whole numbers -6000..6000 W; got -7000; the nearest it takes is -6000"),
+        ("power_mng.soc_charge_power", "-1", "power_mng.soc_charge_power accepts whole numbers 0..6000 W; got -1; the nearest it takes is 0"),
     ])
     func numberErrors(name: String, text: String, message: String) throws {
         let error = #expect(throws: WriteValidationError.self) { try rule(name).parse(text) }

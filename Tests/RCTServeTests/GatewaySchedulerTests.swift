@@ -246,7 +246,8 @@ struct GatewaySchedulerTests {
             Issue.record("a write was not refused")
             return
         }
-        #expect(readOnly.nextWork(at: 0) == nil)
+        // Not written; the client's answer is the value the inverter holds, read for it.
+        #expect(readOnly.nextWork(at: 0) == .read(Frame(command: .read, objectID: Self.strategy)))
 
         var writable = GatewayScheduler(configuration: .init(allowsWrites: true))
         writable.connect(1)

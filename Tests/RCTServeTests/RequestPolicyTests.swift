@@ -62,11 +62,28 @@ struct RequestPolicyTests {
             == .write(minRule, .float(0.3)))
     }
 
+    @Test("Values from automation: finer than the step is rounded, battery power beyond the limit clamped; both said")
+    func adapted() throws {
+        let minRule = try #require(WriteRules.rule(for: Self.socMin))
+        #expect(RequestPolicy.decide(Frame(command: .write, objectID: Self.socMin, payload: Self.float(0.5543098)), allowsWrites: true)
+            == .write(minRule, .float(0.55), adjusted: "power_mng.soc_min: 0.55431 rounded to 55 %"))
+        let extern = WriteRules.batteryPowerExternID
+        let limited = try #require(WriteRules.rule(for: extern)).limitingPower(to: 6000)
+        #expect(RequestPolicy.decide(Frame(command: .write, objectID: extern, payload: Self.float(-10000)), allowsWrites: true)
+            == .write(limited, .float(-6000), adjusted: "power_mng.battery_power_extern: -10000 clamped to the battery power limit, -6000"))
+        // A higher limit lets more through, and the rule carried out takes it.
+        let higher = try #require(WriteRules.rule(for: extern)).limitingPower(to: 8000)
+        #expect(RequestPolicy.decide(Frame(command: .write, objectID: extern, payload: Self.float(-7000)), allowsWrites: true, powerLimit: 8000)
+            == .write(higher, .float(-7000)))
+        // A length that does not fit says what the write carried.
+        #expect(RequestPolicy.decide(Frame(command: .write, objectID: Self.socMin, payload: [1, 2]), allowsWrites: true)
+            == .refused("write to power_mng.soc_min refused: the write carried 2 bytes, a float value takes 4"))
+    }
+
     /// Each of these is refused even with --allow-writes.
     static let refusedWrites: [(String, Frame)] = [
         ("enum value out of range", Frame(command: .write, objectID: strategy, payload: [9])),
         ("float out of range", Frame(command: .write, objectID: socMin, payload: float(1.5))),
-        ("too many decimals", Frame(command: .write, objectID: socMin, payload: float(0.333))),
         ("NaN", Frame(command: .write, objectID: socMin, payload: [0x7F, 0xC0, 0, 0])),
         ("malformed payload", Frame(command: .write, objectID: socMin, payload: [0x3E])),
         ("empty payload", Frame(command: .write, objectID: strategy)),
