@@ -80,7 +80,10 @@ let package = Package(
         .testTarget(name: "RCTTransportTests", dependencies: ["RCTTransport", "RCTControl", "RCTSimulator", "RCTTestSupport"]),
         .testTarget(name: "RCTCommandTests", dependencies: ["RCTProtocol", "RCTSimulator", "RCTTestSupport"]),
         .testTarget(name: "RCTCaptureTests", dependencies: ["RCTCapture"]),
-        .testTarget(name: "RCTServeTests", dependencies: ["RCTServe", "RCTProtocol", "RCTControl", "RCTSimulator"]),
+        .testTarget(name: "RCTServeTests", dependencies: [
+            "RCTServe", "RCTProtocol", "RCTControl", "RCTSimulator",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -23,15 +23,18 @@ public final class Gateway: Sendable {
         /// Seconds a client must have been idle before it is closed to make room for a new
         /// client at the maximum.
         public var evictableAfter: Double
+        /// Seconds between the summary lines of the log: what the clients did meanwhile.
+        public var summaryInterval: Double
 
         /// Defaults: see ``GatewayScheduler/Configuration``; 16 clients, closed after 300 s of
         /// silence, or after 10 s when a new client needs the room.
         public init(scheduling: GatewayScheduler.Configuration = .init(), maximumClients: Int = 16,
-                    idleTimeout: Double = 300, evictableAfter: Double = 10) {
+                    idleTimeout: Double = 300, evictableAfter: Double = 10, summaryInterval: Double = 3600) {
             self.scheduling = scheduling
             self.maximumClients = maximumClients
             self.idleTimeout = idleTimeout
             self.evictableAfter = min(evictableAfter, idleTimeout)
+            self.summaryInterval = summaryInterval
         }
     }
 
@@ -54,6 +57,16 @@ public final class Gateway: Sendable {
         var stopping = false
         /// The value adjustments logged already.
         var adjustmentsLogged: Set<String> = []
+        /// What happened since the last summary line.
+        var summary = Summary()
+        var lastSummary = Gateway.now
+    }
+
+    /// What the clients did between two summary lines of the log.
+    struct Summary: Equatable {
+        var connections = 0
+        var requests = 0
+        var unanswered = 0
     }
 
     /// The knobs in force.
@@ -97,6 +110,7 @@ public final class Gateway: Sendable {
             let id = state.nextID
             state.nextID += 1
             state.clients[id] = ClientState(peer: peer, name: name, requests: counter, isInternal: isInternal, lastHeard: now)
+            if !isInternal { state.summary.connections += 1 }
             state.scheduler.connect(id)
             return ((id, state.clients.count), evicted)
         }
@@ -135,6 +149,27 @@ public final class Gateway: Sendable {
         return state.withLock { state in
             !state.stopping && state.linkUp
                 && (Self.externalCount(state) < configuration.maximumClients || longestIdle(state, at: now) != nil)
+        }
+    }
+
+    /// Logs one line about what the clients did since the last one, once per
+    /// ``Configuration/summaryInterval``, and only if they did something: client arrivals and
+    /// departures are debug lines, so that a day of polling does not fill the log.
+    public func logSummaryIfDue() {
+        guard let due = takeSummary(), due != Summary() else { return }
+        logger.info("since the last summary (\(Int(configuration.summaryInterval)) s): \(due.connections) client connection(s), \(due.requests) request(s), \(due.unanswered) read(s) the inverter did not answer")
+    }
+
+    /// What happened since the last summary, if the interval is over; starts counting again.
+    func takeSummary() -> Summary? {
+        let now = Self.now
+        return state.withLock { state in
+            guard now - state.lastSummary >= configuration.summaryInterval else { return nil }
+            defer {
+                state.summary = Summary()
+                state.lastSummary = now
+            }
+            return state.summary
         }
     }
 
@@ -177,6 +212,7 @@ public final class Gateway: Sendable {
         let result: (GatewayScheduler.Outcome, ClientState)? = state.withLock { state in
             guard let client = state.clients[id] else { return nil }
             state.clients[id]?.lastHeard = now
+            if !client.isInternal { state.summary.requests += 1 }
             // While the link is down, clients get silence: nothing is queued for later.
             guard state.linkUp else { return (.ignored, client) }
             return (state.scheduler.receive(frame, from: id, at: now), client)
@@ -246,6 +282,7 @@ public final class Gateway: Sendable {
     func complete(_ work: GatewayScheduler.Work, answer: Frame?, retried: Bool = false, lateAnswers: Double? = nil) {
         let now = Self.now
         let (deliveries, writer): ([(Frame, ClientState)], ClientState?) = state.withLock { state in
+            if answer == nil && !work.isWrite { state.summary.unanswered += 1 }
             let deliveries = state.scheduler.complete(work, answer: answer, retried: retried, lateAnswers: lateAnswers,
                                                       at: now).compactMap { delivery in
                 state.clients[delivery.client].map { (delivery.frame, $0) }

@@ -96,6 +96,7 @@ public enum GatewayService {
         // The listening socket follows the gateway's state; idle clients are closed.
         let housekeeping = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) { _ in
             gateway.closeIdleClients()
+            gateway.logSummaryIfDue()
             listener.update(open: gateway.acceptsNewClients())
         }
         logger.info("gateway listening on \(listening); \(configuration.gateway.scheduling.allowsWrites ? "writes allowed (validated and read back)" : "read-only")")

@@ -29,7 +29,7 @@ struct ListCommand: ParsableCommand {
             let name = object.name + String(repeating: " ", count: width - object.name.count)
             var line = "\(name)  \(object.id)  \(object.responseType.rawValue)"
             if let unit = object.unit { line += " \(unit)" }
-            if let rule { line += "  writable: \(rule.accepted)" }
+            if let rule { line += "  writable: \(rule.accepted)" + (rule.note.map { " (\($0))" } ?? "") }
             Console.out(line)
         }
         if objects.isEmpty { Console.error("rct: no object matches '\(pattern ?? "")'") }
@@ -60,6 +60,8 @@ private struct ObjectRecord: Encodable {
     let writable: Bool
     /// What a write accepts, for the objects rct can set.
     let accepts: String?
+    /// What to know before writing it (side effects, limits), when there is something.
+    let note: String?
     /// Enumeration labels by number.
     let labels: [String: String]?
     let description: OrNull<String>
@@ -72,6 +74,7 @@ private struct ObjectRecord: Encodable {
         unit = OrNull(object.unit)
         writable = rule != nil
         accepts = rule?.accepted
+        note = rule?.note
         labels = object.labels.isEmpty ? nil : Dictionary(object.labels.map { (String($0.value), $0.label) }) { first, _ in first }
         description = OrNull(object.summary)
     }
