@@ -21,11 +21,16 @@ RCTCLIENT = rctclient[cli]==0.0.6
 PROMETHEUS_CLIENT = prometheus-client==0.26.0
 PYMODBUS = pymodbus==3.16.1 pyserial==3.5
 SCAPY = scapy==2.8.0
+# Home Assistant itself, whose MQTT schemas check our discovery configs: the oldest release we
+# support. Installed with the constraints its own wheel carries (without them pip backtracks
+# for a very long time), in a venv of its own.
+HOMEASSISTANT = 2024.1.6
+HA_VENV = .venv-ha
 # The Swift runtime linked into the binary: the installed rct runs without the toolchain's
 # libraries, and each start skips their dynamic linking (Documentation/Performance.md).
 RELEASE = swift build -c release --static-swift-stdlib
 
-.PHONY: help deps venv build release test demo install uninstall bench fuzz docs completions clean
+.PHONY: help deps venv venv-ha build release test demo install uninstall bench fuzz docs completions clean
 
 help:
 	@echo "make demo       install what is missing, build, and try rct against the built-in simulator"
@@ -55,14 +60,24 @@ $(VENV)/.installed: Makefile
 	$(VENV)/bin/pip install -q '$(RCTCLIENT)' '$(PROMETHEUS_CLIENT)' $(PYMODBUS) $(SCAPY)
 	touch $@
 
+# Home Assistant for the discovery test (about 2 minutes the first time).
+venv-ha: $(HA_VENV)/.installed
+$(HA_VENV)/.installed: Makefile
+	[ -x $(HA_VENV)/bin/python ] || python3 -m venv $(HA_VENV)
+	$(HA_VENV)/bin/pip download -q --no-deps -d $(HA_VENV)/wheel homeassistant==$(HOMEASSISTANT)
+	$(HA_VENV)/bin/python -c 'import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read("homeassistant/package_constraints.txt").decode())' \
+	  $(HA_VENV)/wheel/homeassistant-$(HOMEASSISTANT)-py3-none-any.whl > $(HA_VENV)/constraints.txt
+	$(HA_VENV)/bin/pip install -q -c $(HA_VENV)/constraints.txt $(HA_VENV)/wheel/homeassistant-$(HOMEASSISTANT)-py3-none-any.whl paho-mqtt
+	touch $@
+
 build: deps
 	swift build
 
 release: deps
 	$(RELEASE)
 
-test: deps venv
-	RCT_PYTHON=$(abspath $(PYTHON)) swift test
+test: deps venv venv-ha
+	RCT_PYTHON=$(abspath $(PYTHON)) RCT_HA_PYTHON=$(abspath $(HA_VENV)/bin/python) swift test
 
 demo: deps
 	$(RELEASE)
@@ -101,4 +116,4 @@ docs:
 	bash scripts/build-docs.sh
 
 clean:
-	rm -rf .build $(VENV)
+	rm -rf .build $(VENV) $(HA_VENV)

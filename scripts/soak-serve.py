@@ -163,7 +163,8 @@ def hold_connections(endpoint, count, until, payload=None, every=None, reads=Tru
                             pass
                     time.sleep(every or 0.5)
                     try:
-                        if sock.recv(1, socket.MSG_PEEK) == b"":
+                        # Whatever the daemon sends (a greeting, answers) is read and dropped.
+                        if sock.recv(65536) == b"":
                             raise ConnectionError
                     except BlockingIOError:
                         pass

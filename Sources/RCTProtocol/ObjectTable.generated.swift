@@ -844,7 +844,7 @@ let objectTableText = #"""
 0xC4D87E96	prim_sm.island_retrials	uint16	uint16		
 0xFB5DE9C5	prim_sm.minigrid_flag	bool	bool		
 0xCF005C54	prim_sm.phase_3_mode	bool	bool		
-0x5F33284E	prim_sm.state	enum	enum		0=Standby|1=Initialization|2=Standby|3=Efficiency (debug state)|4=Insulation check|5=Island check (decide if grid or island mode)|6=Power check (check if enough energy is available to start)|7=Symmetry (DC link alignment)|8=Relais test|9=Grid passive (inverter has power from the grid, not synchronized|10=Prepare Bat Passive|11=Battery Passive (inverter not connected to grid, powered by battery)|12=H/W check (start-preparation)|13=Feed in
+0x5F33284E	prim_sm.state	enum	enum		0=Standby|1=Initialization|2=Standby|3=Efficiency (debug state)|4=Insulation check|5=Island check (decide if grid or island mode)|6=Power check (check if enough energy is available to start)|7=Symmetry (DC link alignment)|8=Relais test|9=Grid passive (inverter has power from the grid, not synchronized)|10=Prepare Bat Passive|11=Battery Passive (inverter not connected to grid, powered by battery)|12=H/W check (start-preparation)|13=Feed in
 0xC40D5688	prim_sm.state_source	uint32	uint32		
 0x437B8122	rb485.available	bool	bool		
 0x9558AD8A	rb485.f_grid[0]	float	float	Hz	

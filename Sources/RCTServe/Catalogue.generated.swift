@@ -21,6 +21,8 @@ energy_grid_load	energy.e_grid_load_total	sensor	energy	total_increasing	kWh	kil
 energy_house	energy.e_load_total	sensor	energy	total_increasing	kWh	kilo	slow	-	energy_house_watt_hours_total	House consumption energy
 energy_pv_a	energy.e_dc_total[0]	sensor	energy	total_increasing	kWh	kilo	slow	-	energy_pv_string_a_watt_hours_total	PV string A energy
 energy_pv_b	energy.e_dc_total[1]	sensor	energy	total_increasing	kWh	kilo	slow	-	energy_pv_string_b_watt_hours_total	PV string B energy
+energy_battery_charge	battery.stored_energy	sensor	energy	total_increasing	kWh	kilo	slow	-	energy_battery_charge_watt_hours_total	Battery charge energy
+energy_battery_discharge	battery.used_energy	sensor	energy	total_increasing	kWh	kilo	slow	-	energy_battery_discharge_watt_hours_total	Battery discharge energy
 battery_voltage	battery.voltage	sensor	voltage	measurement	V	-	slow	diagnostic	battery_voltage_volts	Battery voltage
 battery_temperature	battery.temperature	sensor	temperature	measurement	°C	-	slow	diagnostic	battery_temperature_celsius	Battery temperature
 battery_soh	battery.soh	sensor	-	measurement	%	percent	slow	diagnostic	battery_state_of_health_ratio	Battery state of health

@@ -60,13 +60,15 @@ public struct InverterIdentity: Sendable, Equatable {
 
 /// One Home Assistant discovery config, as JSON keys Home Assistant documents.
 public struct DiscoveryConfig: Codable, Sendable, Equatable {
-    /// The device block shared by every entity of one inverter.
+    /// The device block shared by every entity of one inverter. Only keys that Home Assistant
+    /// 2024.1 takes: it drops a whole config for one key it does not know in this block
+    /// (`serial_number` came in 2024.2), so the serial number is in the identifier and the
+    /// name instead.
     public struct Device: Codable, Sendable, Equatable {
         public var identifiers: [String]
         public var name: String
         public var manufacturer: String
         public var model: String?
-        public var serial_number: String?
         public var sw_version: String?
     }
 
@@ -202,7 +204,7 @@ public struct Discovery: Sendable {
             name: name, unique_id: "\(topics.nodeID)_\(key)", object_id: "\(topics.nodeID)_\(key)",
             state_topic: nil, command_topic: nil, availability_topic: topics.availability,
             device: .init(identifiers: [topics.nodeID], name: "RCT Power \(topics.name)", manufacturer: "RCT Power",
-                          model: identity.model, serial_number: identity.serialNumber, sw_version: identity.firmware),
+                          model: identity.model, sw_version: identity.firmware),
             device_class: nil, state_class: nil, unit_of_measurement: nil, entity_category: nil, options: nil,
             min: nil, max: nil, step: nil, mode: nil, payload_on: nil, payload_off: nil, payload_press: nil,
             expire_after: nil)

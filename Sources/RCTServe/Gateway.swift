@@ -25,6 +25,9 @@ public final class Gateway: Sendable {
         public var evictableAfter: Double
         /// Seconds between the summary lines of the log: what the clients did meanwhile.
         public var summaryInterval: Double
+        /// Seconds after which a client that has sent nothing since it connected may be
+        /// closed to make room at the maximum.
+        public static let silentAfterConnecting = 3.0
 
         /// Defaults: see ``GatewayScheduler/Configuration``; 16 clients, closed after 300 s of
         /// silence, or after 10 s when a new client needs the room.
@@ -47,6 +50,8 @@ public final class Gateway: Sendable {
         let isInternal: Bool
         /// When it last sent a frame (or connected).
         var lastHeard: Double
+        /// Whether it has sent anything since it connected.
+        var hasSpoken = false
     }
 
     private struct State {
@@ -133,12 +138,17 @@ public final class Gateway: Sendable {
         state.clients.values.reduce(0) { $0 + ($1.isInternal ? 0 : 1) }
     }
 
-    /// The external client idle longest, if it has been idle long enough to be closed for a new one.
+    /// The external client idle longest, if it may be closed for a new one: it has sent
+    /// nothing for ``Configuration/evictableAfter`` seconds, or nothing at all in the
+    /// ``Configuration/silentAfterConnecting`` seconds since it connected (a client that
+    /// means to talk asks at once, or after the greeting).
     private func longestIdle(_ state: State, at now: Double) -> GatewayClientID? {
-        let idle = state.clients.filter { !$0.value.isInternal && !state.scheduler.isWaiting($0.key) }
-        guard let (id, client) = idle.min(by: { $0.value.lastHeard < $1.value.lastHeard }),
-              now - client.lastHeard >= configuration.evictableAfter else { return nil }
-        return id
+        let evictable = state.clients.filter { id, client in
+            !client.isInternal && !state.scheduler.isWaiting(id)
+                && now - client.lastHeard >= (client.hasSpoken ? configuration.evictableAfter
+                                                                 : min(Configuration.silentAfterConnecting, configuration.evictableAfter))
+        }
+        return evictable.min { $0.value.lastHeard < $1.value.lastHeard }?.key
     }
 
     /// Whether a new client would be admitted now: the link is up and there is room, or an
@@ -212,6 +222,7 @@ public final class Gateway: Sendable {
         let result: (GatewayScheduler.Outcome, ClientState)? = state.withLock { state in
             guard let client = state.clients[id] else { return nil }
             state.clients[id]?.lastHeard = now
+            state.clients[id]?.hasSpoken = true
             if !client.isInternal { state.summary.requests += 1 }
             // While the link is down, clients get silence: nothing is queued for later.
             guard state.linkUp else { return (.ignored, client) }

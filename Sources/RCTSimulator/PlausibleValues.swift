@@ -10,6 +10,8 @@ enum PlausibleValues {
         "battery.voltage": .float(412.5),
         "battery.temperature": .float(21.5),
         "battery.current": .float(0),
+        "battery.stored_energy": .float(1_254_300),
+        "battery.used_energy": .float(1_187_600),
         "g_sync.p_ac_load_sum_lp": .float(640),
         "g_sync.p_ac_grid_sum_lp": .float(-1210),
         "g_sync.p_ac_sum_lp": .float(1850),

@@ -57,7 +57,9 @@ public struct SimulatedInverter: Sendable {
     }
 
     /// Moves the simulated battery to `time` seconds: under strategy External the
-    /// external power setpoint charges or discharges it; otherwise it holds.
+    /// external power setpoint charges or discharges it, and the energy that went in or out
+    /// is added to the battery's lifetime totals (`battery.stored_energy`,
+    /// `battery.used_energy`); otherwise it holds.
     public mutating func advance(to time: Double) {
         defer { clock = max(clock ?? time, time) }
         guard let last = clock, time > last else { return }
@@ -73,9 +75,17 @@ public struct SimulatedInverter: Sendable {
         var next = Double(soc) - Double(power) * (time - last) / 3600 / capacityWattHours
         if power > 0 { next = max(next, min(Double(soc), lower)) }
         if power < 0 { next = min(next, max(Double(soc), upper)) }
-        overrides[socID] = .float(Float(min(1, max(0, next))))
+        let settled = min(1, max(0, next))
+        overrides[socID] = .float(Float(settled))
         overrides[batteryPowerID] = .float(power)
+        let moved = (settled - Double(soc)) * capacityWattHours
+        let total = moved > 0 ? storedEnergyID : usedEnergyID
+        if moved != 0, case let .float(sum)? = value(of: total) { overrides[total] = .float(sum + Float(abs(moved))) }
     }
+
+    /// Lifetime energy into the battery and out of it, Wh.
+    private var storedEnergyID: ObjectID { ObjectID(0x5570401B) }
+    private var usedEnergyID: ObjectID { ObjectID(0xA9033880) }
 
     private var socID: ObjectID { ObjectID(0x959930BF) }
     private var batteryPowerID: ObjectID { ObjectID(0x400F015B) }

@@ -57,7 +57,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("battery-power-limit"), help: ArgumentHelp("The most battery power in W that battery_power_extern may ask for; larger values from clients (evcc's charge at 10000 W) are clamped to it, and the MQTT number entity ranges to it (default 6000).", valueName: "watts"))
     var batteryPowerLimit: Double?
 
-    @Option(name: .customLong("max-clients"), help: ArgumentHelp("Clients allowed at once; at the maximum, one idle for 10 s makes room, else new ones are refused at connect (default 16).", valueName: "n"))
+    @Option(name: .customLong("max-clients"), help: ArgumentHelp("Clients allowed at once; at the maximum, one silent since it connected 3 s ago or idle for 10 s makes room, else new ones are refused at connect (default 16).", valueName: "n"))
     var maximumClients: Int?
 
     @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Seconds a gateway client may send nothing before it is closed (default 300).", valueName: "seconds"))

@@ -58,3 +58,38 @@ struct ServeFaultTests {
         #expect(serve.stop() == 0)
     }
 }
+
+extension ServeFaultTests {
+    @Test("After a stall of the inverter every client, whatever it had under way, is served again within seconds")
+    func fairAfterStall() throws {
+        let simulator = try SimulatorProcess()
+        defer { simulator.stop() }
+        // A 2 s stall stays below the silence limit (3 s here): the link stays up, and only
+        // the scheduling decides who is served when the inverter answers again.
+        let serve = try ServeProcess(upstream: ["--host", simulator.endpoint, "--timeout", "0.5"], ["--fresh", "0"])
+        let objects = ["battery.soc", "power_mng.soc_min", "power_mng.soc_max", "power_mng.soc_strategy", "inverter_sn",
+                       "battery.soh", "battery.voltage", "battery.temperature"].compactMap { Registry.standard.object(named: $0)?.id }
+        try #require(objects.count == 8)
+        let clients = try objects.map { _ in try RawSocket(serve.endpoint) }
+        /// One round: every client asks for its object and waits up to `seconds` for it.
+        func round(waiting seconds: Double) -> [Bool] {
+            for (client, id) in zip(clients, objects) { client.send((try? Frame(command: .read, objectID: id).encoded()) ?? []) }
+            return zip(clients, objects).map { client, id in
+                frames(client.receive(for: seconds)).contains { $0.objectID == id && $0.command.isResponse }
+            }
+        }
+        #expect(round(waiting: 0.3).allSatisfy { $0 })
+        simulator.process.signal(SIGSTOP)
+        _ = round(waiting: 0.1)
+        usleep(2_000_000)
+        simulator.process.signal(SIGCONT)
+        let resumed = Date()
+        var served = Set<Int>()
+        while served.count < clients.count && Date().timeIntervalSince(resumed) < 6 {
+            for (index, answered) in round(waiting: 0.2).enumerated() where answered { served.insert(index) }
+        }
+        #expect(served.count == clients.count, "served again: \(served.sorted()) after \(Date().timeIntervalSince(resumed)) s")
+        #expect(Date().timeIntervalSince(resumed) < 4)
+        #expect(serve.stop() == 0)
+    }
+}

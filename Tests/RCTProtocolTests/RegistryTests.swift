@@ -13,6 +13,20 @@ struct RegistryTests {
         #expect(registry.objects.filter { $0.responseType == .timeseries }.count == 44)
     }
 
+    @Test("Every enumeration label closes each parenthesis it opens")
+    func labelsBalanced() {
+        for object in Registry.standard.objects {
+            for label in object.labels {
+                #expect(label.label.filter { $0 == "(" }.count == label.label.filter { $0 == ")" }.count, "\(object.name): \(label.label)")
+            }
+        }
+    }
+
+    @Test("The gateway's own status object is not an id of the vendor's table")
+    func gatewayStatusIsFree() {
+        #expect(Registry.standard.object(id: GatewayStatus.objectID) == nil)
+    }
+
     @Test("Every object is found by its id, and ids not in the table are not")
     func lookupByID() {
         for object in registry.objects {
