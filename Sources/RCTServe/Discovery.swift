@@ -161,7 +161,10 @@ public struct Discovery: Sendable {
     private func config(for entry: Catalogue.Entry, as component: String) -> DiscoveryConfig {
         var config = base(key: entry.key, name: entry.name)
         config.state_topic = topics.state(entry.key)
-        config.entity_category = entry.category
+        // Home Assistant takes `config` only for entities that can be set (from 2024.2 it
+        // refuses a sensor with it): a setting shown read-only is diagnostic.
+        let readOnly = component == "sensor" || component == "binary_sensor"
+        config.entity_category = readOnly && entry.category == "config" ? "diagnostic" : entry.category
         config.device_class = entry.deviceClass
         switch component {
         case "sensor":

@@ -335,6 +335,9 @@ struct InverterMetricsTests {
         #expect(samples["rct_battery_voltage_volts"] ?? 0 > 100)
         #expect(samples["rct_grid_power_watts"] != nil && samples["rct_pv_string_a_power_watts"] != nil)
         #expect(abs((samples["rct_energy_grid_feed_watt_hours_total"] ?? 0) - 1234567) < 1)
+        // The battery's lifetime energy in and out, for the Energy dashboard's battery.
+        #expect(samples["rct_energy_battery_charge_watt_hours_total"] == 1_254_300)
+        #expect(samples["rct_energy_battery_discharge_watt_hours_total"] == 1_187_600)
         #expect(samples["rct_inverter_state{code=13,state=Feed in}"] == 1)
         #expect(samples["rct_inverter_state{code=0,state=Standby}"] == 0)
         #expect(samples["rct_soc_strategy{code=4,state=Internal}"] == 1)
