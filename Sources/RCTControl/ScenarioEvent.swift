@@ -7,7 +7,7 @@ public enum ScenarioEvent: Sendable, Equatable {
     /// A setting was made (or found already in place) and verified.
     case step(phase: ScenarioPhase, outcome: WriteOutcome)
     /// Progress while holding: state of charge, battery power (W, positive discharging), seconds left.
-    case progress(soc: Double?, power: Double?, remaining: Double)
+    case progress(soc: Double?, power: Double?, remaining: Double?)
     /// A setting the device dropped was written again.
     case reasserted(name: String)
     /// Why the holding phase ended.

@@ -86,7 +86,7 @@ public final class ScenarioRunner {
         enter += [(Self.rule(WriteRules.socStrategyID), .integer(WriteRules.Strategy.external)), (Self.externRule(), extern)]
         try run(enter: enter, restore: restore, until: Deadline.after(seconds: maxDuration)) { soc in
             if let targetSOC, let soc, soc >= targetSOC - 1e-6 {
-                return "the state of charge reached \(WriteRule.format(soc, decimals: 2))"
+                return "the state of charge reached \(NumberText.percent(soc)) %"
             }
             return nil
         }
@@ -98,8 +98,7 @@ public final class ScenarioRunner {
         let enter = [(Self.rule(WriteRules.socStrategyID), Value.integer(WriteRules.Strategy.external)),
                      (Self.externRule(), Value.float(0))]
         let restore = [(Self.rule(WriteRules.socStrategyID), before.strategy), (Self.externRule(), Value.float(0))]
-        let deadline = duration.map { Deadline.after(seconds: $0) } ?? Deadline.after(seconds: 100 * 365 * 86400)
-        try run(enter: enter, restore: restore, until: deadline) { _ in nil }
+        try run(enter: enter, restore: restore, until: duration.map { Deadline.after(seconds: $0) }) { _ in nil }
     }
 
     /// Sets the emergency reserve: `minimum` for soc_min and `charge` (below it) for soc_charge,
@@ -159,7 +158,8 @@ public final class ScenarioRunner {
         return Snapshot(strategy: strategy, grid: grid)
     }
 
-    private func run(enter: [(WriteRule, Value)], restore: [(WriteRule, Value)], until deadline: Deadline,
+    /// Enters, holds until `deadline` (nil: until stopped) or `finished` says why, hands back.
+    private func run(enter: [(WriteRule, Value)], restore: [(WriteRule, Value)], until deadline: Deadline?,
                      finished: (Double?) -> String?) throws(ControlError) {
         var entered = false
         var failure: ControlError?
@@ -172,6 +172,10 @@ public final class ScenarioRunner {
             try hold(enter, until: deadline, finished: finished)
         } catch {
             failure = error
+        }
+        // The reason comes before the hand-back it causes.
+        if case let .client(.interrupted(signal))? = failure {
+            report(.ending(reason: "stopped by \(Interruption.name(of: signal))"))
         }
         if entered {
             // A signal must not cut the hand-back short.
@@ -186,32 +190,26 @@ public final class ScenarioRunner {
             let steps = restore.filter { !(keepStrategy && $0.0.id == WriteRules.socStrategyID) }
             try handBack(steps)
         }
-        if let failure {
-            if case let .client(.interrupted(signal)) = failure {
-                report(.ending(reason: "stopped by \(Interruption.name(of: signal))"))
-                throw .client(.interrupted(signal: signal))
-            }
-            throw failure
-        }
+        if let failure { throw failure }
     }
 
-    private func hold(_ forced: [(WriteRule, Value)], until deadline: Deadline, finished: (Double?) -> String?) throws(ControlError) {
+    private func hold(_ forced: [(WriteRule, Value)], until deadline: Deadline?, finished: (Double?) -> String?) throws(ControlError) {
         let socObject = Registry.standard.object(named: "battery.soc")
         let powerObject = Registry.standard.object(named: "g_sync.p_acc_lp")
         var nextCheck = Deadline.after(seconds: timing.reassertInterval)
         while true {
             let soc = try socObject.map { (object) throws(ControlError) in try read(object) }?.numericValue
             let power = try powerObject.map { (object) throws(ControlError) in try read(object) }?.numericValue
-            report(.progress(soc: soc, power: power, remaining: deadline.remainingSeconds))
+            report(.progress(soc: soc, power: power, remaining: deadline?.remainingSeconds))
             if let reason = finished(soc) {
                 report(.ending(reason: reason))
                 return
             }
-            if deadline.hasPassed {
+            if deadline?.hasPassed == true {
                 report(.ending(reason: "the time is up"))
                 return
             }
-            let nextPoll = min(deadline, .after(seconds: timing.pollInterval))
+            let nextPoll = min(deadline ?? .after(seconds: timing.pollInterval), .after(seconds: timing.pollInterval))
             while !nextPoll.hasPassed && Interruption.signal == nil && stopRequest() == nil {
                 pause(min(nextPoll.remainingSeconds, 0.1))
             }

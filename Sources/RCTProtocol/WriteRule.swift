@@ -244,7 +244,7 @@ public struct WriteValidationError: Error, Sendable, Equatable, CustomStringConv
     /// What it accepts, in words.
     public let accepted: String
     /// What was given.
-    public let got: String
+    public private(set) var got: String
     /// Why, when the range alone does not say it (too many decimals, NaN, not a number).
     public let reason: String?
     /// The value nearest to what was given that the parameter takes, as a user would type it.
@@ -253,6 +253,14 @@ public struct WriteValidationError: Error, Sendable, Equatable, CustomStringConv
     public var description: String {
         "\(name) accepts \(accepted); got \(got)" + (reason.map { " (\($0))" } ?? "")
             + (nearest.map { "; the nearest it takes is \($0)" } ?? "")
+    }
+
+    /// The same refusal, saying what was given as `given`: the input as its sender wrote it,
+    /// when it was rewritten before parsing (a unit added).
+    public func quoting(_ given: String) -> WriteValidationError {
+        var error = self
+        error.got = given.isEmpty ? "nothing" : given
+        return error
     }
 
     /// The same refusal, naming the nearest value the parameter takes.

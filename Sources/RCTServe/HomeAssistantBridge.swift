@@ -437,7 +437,7 @@ public final class HomeAssistantBridge: Sendable {
             report(CommandResult(command: command, outcome: "step", reason: outcome.written ? "written and read back" : "already set",
                                  parameter: outcome.rule.name, value: outcome.rule.describe(outcome.new), phase: phase.rawValue))
         case let .progress(soc, power, remaining):
-            var parts = ["\(Int(remaining.rounded())) s left"]
+            var parts = [remaining.map { "\(Int($0.rounded())) s left" } ?? "until stopped"]
             if let soc { parts.append("state of charge \(NumberText.percent(soc)) %") }
             if let power { parts.append("battery \(NumberText.format(power)) W") }
             report(CommandResult(command: command, outcome: "progress", reason: parts.joined(separator: ", ")))

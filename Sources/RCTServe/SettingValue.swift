@@ -59,7 +59,8 @@ public enum SettingValue {
         do {
             return .success(try rule.parse(asked))
         } catch {
-            return .failure(Refusal(error.description))
+            // Quoted as sent, without the % added for parsing.
+            return .failure(Refusal(error.quoting(text).description))
         }
     }
 

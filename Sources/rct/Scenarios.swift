@@ -43,9 +43,11 @@ struct ScenarioPrinter {
                 : "already \(rule.describe(outcome.old)), verified"
             Console.out("\(phase.rawValue): \(rule.name) \(change)")
         case let .progress(soc, power, remaining):
-            let socText = soc.map { WriteRule.format($0, decimals: 3) } ?? "?"
-            let powerText = power.map { WriteRule.format($0, decimals: 0) + " W" } ?? "?"
-            Console.out("progress: SOC \(socText), battery \(powerText), \(DurationText.format(remaining)) left")
+            // As `rct get` shows them: the state of charge in percent, power in watts.
+            let socText = soc.map { OutputText.value(.float(Float($0)), of: Registry.standard.object(named: "battery.soc")) } ?? "?"
+            let powerText = power.map { OutputText.value(.float(Float($0)), of: Registry.standard.object(named: "g_sync.p_acc_lp")) } ?? "?"
+            let time = remaining.map { "\(DurationText.format($0)) left" } ?? "until stopped"
+            Console.out("progress: state of charge \(socText), battery \(powerText), \(time)")
         case let .reasserted(name):
             Console.out("re-asserted \(name) (the device had dropped it)")
         case let .ending(reason):
@@ -86,7 +88,7 @@ private struct ScenarioRecord: Encodable {
             try container.encode("progress", forKey: .event)
             try container.encode(OrNull(soc.map(Number.init)), forKey: .soc)
             try container.encode(OrNull(power.map(Number.init)), forKey: .power)
-            try container.encode(Number(remaining.rounded()), forKey: .remainingSeconds)
+            try container.encode(OrNull(remaining.map { Number($0.rounded()) }), forKey: .remainingSeconds)
         case let .reasserted(name):
             try container.encode("reasserted", forKey: .event)
             try container.encode(name, forKey: .name)
@@ -145,9 +147,11 @@ struct ChargeCommand: ParsableCommand {
 
     func validate() throws {
         guard power >= 1 && power <= 6000 && power == power.rounded() else {
-            throw ValidationError("--power accepts whole watts from 1 to 6000; got \(power)")
+            throw ValidationError("--power accepts whole watts from 1 to 6000; got \(NumberText.format(power))")
         }
-        if let untilSOC, !(untilSOC > 0 && untilSOC <= 1) { throw ValidationError("--until-soc accepts more than 0 up to 1; got \(untilSOC)") }
+        if let untilSOC, !(untilSOC > 0 && untilSOC <= 1) {
+            throw ValidationError("--until-soc accepts more than 0 up to 1; got \(NumberText.format(untilSOC))")
+        }
         guard DurationText.parse(maxDuration) != nil else {
             throw ValidationError("--max-duration: '\(maxDuration)' is not a duration (e.g. 90s, 15m, 2h)")
         }
@@ -254,8 +258,8 @@ struct ReserveCommand: ParsableCommand {
             try ScenarioRunner.reserveValues(minimum: minimum, charge: recharge)
             let printer = ScenarioPrinter(json: connection.json)
             if dryRun {
-                printer.print(.planned(phase: .apply, name: chargeRule.name, value: WriteRule.format(recharge, decimals: 2)))
-                printer.print(.planned(phase: .apply, name: minRule.name, value: WriteRule.format(minimum, decimals: 2)))
+                printer.print(.planned(phase: .apply, name: chargeRule.name, value: chargeRule.describe(.float(Float(recharge)))))
+                printer.print(.planned(phase: .apply, name: minRule.name, value: minRule.describe(.float(Float(minimum)))))
                 return .success
             }
             let session = try Session(connection)

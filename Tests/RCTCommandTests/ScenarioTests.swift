@@ -69,7 +69,30 @@ struct ScenarioTests {
         hold.signal(SIGINT)
         #expect(hold.wait(timeout: 30) == 0)
         #expect(hold.stdout.contains("hand_back: power_mng.soc_strategy 2 (External) -> 4 (Internal), verified"))
+        // Values as `rct get` shows them; no time left for a hold without an end; the reason first.
+        #expect(hold.stdout.contains("progress: state of charge 55.0 %, battery 0 W, until stopped"), "\(hold.stdout)")
+        let lines = hold.stdout.split(separator: "\n")
+        let ending = lines.firstIndex { $0 == "ending: stopped by SIGINT; handing control back" }
+        let firstHandBack = lines.firstIndex { $0.hasPrefix("hand_back:") }
+        #expect(ending != nil && firstHandBack != nil && ending! < firstHandBack!, "\(hold.stdout)")
         try expectHandedBack(simulator.endpoint)
+    }
+
+    @Test("Values in scenario output look as rct get shows them; input is quoted as given")
+    func valuesAsGetShowsThem() throws {
+        let simulator = try SimulatorProcess(["--speed", "600"])
+        defer { simulator.stop() }
+        let charge = try rct("charge", "--power", "6000", "--until-soc", "0.58", "--max-duration", "60s", "--poll", "0.2",
+                             "--host", simulator.endpoint)
+        #expect(charge.status == 0, "\(charge.stderr)")
+        let progress = try #require(charge.stdout.split(separator: "\n").first { $0.hasPrefix("progress: ") })
+        #expect(progress.contains(try Regex(#"^progress: state of charge \d+\.\d %, battery -6000 W, \d+s left$"#)), "\(progress)")
+        #expect(charge.stdout.contains("ending: the state of charge reached 5"), "\(charge.stdout)")
+        #expect(charge.stdout.contains("% ; handing") == false && charge.stdout.contains(" %; handing control back"))
+        let dryRun = try rct("reserve", "--min", "0.30", "--dry-run", "--host", simulator.endpoint)
+        #expect(dryRun.stdout.contains("power_mng.soc_min = 30 %") && dryRun.stdout.contains("power_mng.soc_charge = 28 %"), "\(dryRun.stdout)")
+        let tooMuch = try rct("charge", "--power", "7000", "--host", simulator.endpoint)
+        #expect(tooMuch.status == 64 && tooMuch.stderr.contains("got 7000") && !tooMuch.stderr.contains("7000.0"), "\(tooMuch.stderr)")
     }
 
     @Test("hold stops and reports when someone else changes the strategy")

@@ -38,6 +38,10 @@ struct CommandPayloadTests {
             return
         }
         #expect(refusal.description.lowercased().contains(reason.lowercased()), "\(refusal)")
+        // The input is quoted as it was sent: no % added that the sender did not write.
+        #expect(refusal.description.contains("got \(payload.trimmingCharacters(in: .whitespaces).isEmpty ? "" : payload)")
+                || payload.trimmingCharacters(in: .whitespaces).isEmpty, "\(refusal)")
+        #expect(!refusal.description.contains("\(payload)%") || payload.isEmpty, "\(refusal)")
     }
 
     @Test("A huge payload and bytes that are not UTF-8 are refused unread")
