@@ -52,6 +52,10 @@ public final class Client {
     private var sawBootloader = false
     /// Requests sent again because the first attempt got no usable answer (for `-v`).
     public private(set) var retriedRequests = 0
+    /// Told each time a read is asked again after it got no usable answer: the object's name,
+    /// the attempt about to go out and how many there will be at most. A person at a terminal
+    /// then sees that rct is waiting, not stuck.
+    public var retrying: ((_ object: String, _ attempt: Int, _ attempts: Int) -> Void)?
 
     /// A client on `transport`; `trace` sees every byte in and out.
     public init(transport: any Transport, options: Options = Options(), trace: TraceHandler? = nil) {
@@ -69,7 +73,10 @@ public final class Client {
         var lastProblem: String?
         let attempts = options.retries + 1
         for attempt in 0..<attempts {
-            if attempt > 0 { retriedRequests += 1 }
+            if attempt > 0 {
+                retriedRequests += 1
+                retrying?(object.name, attempt + 1, attempts)
+            }
             try send(request)
             guard let answer = try awaitAnswer(for: request) else { continue }
             do {
@@ -210,6 +217,7 @@ public final class Client {
             if attempts[index] <= options.retries {
                 waiting.insert(index, at: 0)
                 retriedRequests += 1
+                retrying?(requests[index].object.name, attempts[index] + 1, options.retries + 1)
             } else if let problem = problems[index] {
                 settle(index, .failure(.malformedAnswer(object: requests[index].object.name, reason: problem)))
             } else {

@@ -97,6 +97,11 @@ struct DecodeCommand: ParsableCommand {
                 output.line(writer.summary)
             }
             output.flush()
+            // Not an RCT stream at all (a wrong file, a capture of something else): say so.
+            if writer.frames == 0 && writer.crcErrors == 0 {
+                throw Failure("no RCT frames found in \(file.flatMap { $0 == "-" ? nil : $0 } ?? "standard input") (\(writer.bytes) bytes)",
+                              status: .badInput)
+            }
             return .success
         }
     }

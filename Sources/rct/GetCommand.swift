@@ -22,7 +22,7 @@ struct GetCommand: ParsableCommand {
     @Option(help: ArgumentHelp("For history objects: collect everything logged since this time.", valueName: "time"))
     var since: String?
 
-    @Option(help: ArgumentHelp("Requests kept in flight at once (default \(GetCommand.defaultWindow); 1 asks one at a time).", valueName: "n"))
+    @Option(help: ArgumentHelp("Requests kept in flight at once; 1 asks one at a time.", valueName: "n"))
     var window: Int = GetCommand.defaultWindow
 
     /// Half the request queue the realistic simulator assumes for a device (16): enough to

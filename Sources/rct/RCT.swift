@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 
 @main
@@ -23,4 +26,32 @@ struct RCT: ParsableCommand {
     )
 
     @OptionGroup var connection: ConnectionOptions
+
+    /// Parses and runs as swift-argument-parser does, but says in words when the command
+    /// named is not one: its own message for that is "Unexpected argument".
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            let names = configuration.subcommands.compactMap { $0.configuration.commandName }
+            if case let .some(word) = unknownCommand(in: message(for: error)), !arguments.contains(where: names.contains) {
+                Console.error("rct: '\(word)' is not a command; the commands are \(names.joined(separator: ", ")) ('rct --help' says more)")
+                Glibc.exit(ExitStatus.badInput.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+
+    /// The first word of an "Unexpected argument 'WORD'" or "N unexpected arguments: 'WORD',
+    /// ..." message, if it is not an option.
+    private static func unknownCommand(in message: String) -> String? {
+        guard message.hasPrefix("Unexpected argument '") || message.contains("unexpected arguments: '"),
+              let open = message.firstIndex(of: "'") else { return nil }
+        let rest = message[message.index(after: open)...]
+        guard let close = rest.firstIndex(of: "'") else { return nil }
+        let word = String(rest[..<close])
+        return word.hasPrefix("-") ? nil : word
+    }
 }

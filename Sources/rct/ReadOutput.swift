@@ -29,7 +29,9 @@ struct ReadOutput {
         for row in rows {
             switch row.result {
             case let .success(value): Console.out("\(row.name) \(row.text(value))")
-            case let .failure(failure): Console.error("rct: \(row.name): \(failure.message)")
+            case let .failure(failure):
+                // The object is named once: many messages name it already.
+                Console.error(failure.message.contains(row.name) ? "rct: \(failure.message)" : "rct: \(row.name): \(failure.message)")
             }
         }
     }

@@ -8,13 +8,13 @@ struct ScenarioOptions: ParsableArguments {
     @Flag(name: .customLong("dry-run"), help: "Print the plan and send nothing.")
     var dryRun = false
 
-    @Option(help: ArgumentHelp("Seconds between progress reads (default 5).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds between progress reads.", valueName: "seconds"))
     var poll: Double = 5
 
-    @Option(help: ArgumentHelp("Seconds between checks that the forced setting still holds (default 30).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds between checks that the forced setting still holds.", valueName: "seconds"))
     var reassert: Double = 30
 
-    @Option(name: .customLong("hand-back-attempts"), help: ArgumentHelp("How often to try handing control back before giving up (default 5, backoff from 1 s).", valueName: "n"))
+    @Option(name: .customLong("hand-back-attempts"), help: ArgumentHelp("How often to try handing control back before giving up, waiting 1 s after the first failure and twice as long after each.", valueName: "n"))
     var handBackAttempts: Int = 5
 
     func validate() throws {
@@ -142,7 +142,7 @@ struct ChargeCommand: ParsableCommand {
     @Option(name: .customLong("until-soc"), help: ArgumentHelp("Stop when the state of charge reaches this (0 to 1).", valueName: "fraction"))
     var untilSOC: Double?
 
-    @Option(name: .customLong("max-duration"), help: ArgumentHelp("Stop after this long at the latest: 90s, 15m, 2h (default 4h).", valueName: "duration"))
+    @Option(name: .customLong("max-duration"), help: ArgumentHelp("Stop after this long at the latest: 90s, 15m, 2h.", valueName: "duration"))
     var maxDuration: String = "4h"
 
     func validate() throws {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import RCTCapture
 import RCTProtocol
 import RCTTransport
@@ -20,8 +23,26 @@ final class Session {
         plan = try LinkPlan.choose(options)
         capture = try Session.captureWriter(options.tracePcap)
         let transport = try plan.open(timeout: options.clientOptions.timeout, verbose: options.verbose)
-        client = Client(transport: transport, options: options.clientOptions, trace: Session.tracer(options, capture: capture))
+        client = Session.client(on: transport, options.clientOptions, options, capture: capture)
         mayFallBack = transport is SerialPort && plan.endpoint != nil
+    }
+
+    /// A client on `transport` with `policy`, the trace of `options`, and the retry notice.
+    private static func client(on transport: any Transport, _ policy: Client.Options, _ options: ConnectionOptions,
+                               capture: CaptureWriter?) -> Client {
+        let client = Client(transport: transport, options: policy, trace: tracer(options, capture: capture))
+        client.retrying = retryNotice(for: transport, timeout: policy.timeout)
+        return client
+    }
+
+    /// On a terminal, a line on stderr each time a read is asked again, so that a person sees
+    /// rct waiting for a silent device rather than nothing for seconds; nothing for scripts.
+    static func retryNotice(for transport: any Transport, timeout: Double) -> ((String, Int, Int) -> Void)? {
+        guard isatty(STDERR_FILENO) == 1 else { return nil }
+        let seconds = WriteRule.format(timeout, decimals: timeout == timeout.rounded() ? 0 : 1)
+        return { name, attempt, attempts in
+            Console.error("rct: no answer from \(transport.label) for \(name) within \(seconds) s; asking again (attempt \(attempt) of \(attempts))")
+        }
     }
 
     deinit { client.transport.close() }
@@ -31,7 +52,7 @@ final class Session {
         let policy = client.options
         client.transport.close()
         let transport = try plan.open(timeout: options.clientOptions.timeout, verbose: options.verbose)
-        client = Client(transport: transport, options: policy, trace: Session.tracer(options, capture: capture))
+        client = Session.client(on: transport, policy, options, capture: capture)
         return client
     }
 
@@ -50,7 +71,7 @@ final class Session {
             Console.error("rct: notice: \(client.transport.label) gave no answer (\(error.description)); trying \(endpoint) instead")
             client.transport.close()
             let connection = try TCPConnection(to: endpoint, timeout: options.clientOptions.timeout)
-            client = Client(transport: connection, options: options.clientOptions, trace: Session.tracer(options, capture: capture))
+            client = Session.client(on: connection, options.clientOptions, options, capture: capture)
             return try client.read(object, payload: payload)
         }
     }
