@@ -61,6 +61,12 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            exclude: ["Web/vendor/README.md", "Web/vendor/LICENSE.dygraphs"],
+            // The web page's files, built into the binary (Documentation/Web.md).
+            resources: [
+                .embedInCode("Web/index.html"), .embedInCode("Web/app.js"), .embedInCode("Web/app.css"),
+                .embedInCode("Web/vendor/dygraph.min.js"), .embedInCode("Web/vendor/dygraph.min.css"),
             ]
         ),
         .executableTarget(

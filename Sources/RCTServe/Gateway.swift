@@ -326,6 +326,9 @@ public final class Gateway: Sendable {
         for peer in peers { peer.linkLost() }
     }
 
+    /// TCP clients connected now (the daemon's own not counted).
+    public var externalClients: Int { state.withLock { Self.externalCount($0) } }
+
     /// Whether the upstream link is open now.
     public var isLinkUp: Bool { state.withLock { $0.linkUp } }
 

@@ -1,4 +1,22 @@
 import Prometheus
+import Synchronization
+
+/// A Prometheus counter whose count the daemon can also read, for the web page's link health.
+public final class Tally: Sendable {
+    private let counter: Counter
+    private let count = Atomic<Int>(0)
+
+    init(_ counter: Counter) { self.counter = counter }
+
+    /// Adds one.
+    func increment() {
+        counter.increment()
+        count.add(1, ordering: .relaxed)
+    }
+
+    /// The count so far.
+    public var value: Int { count.load(ordering: .relaxed) }
+}
 
 /// The gateway's Prometheus metrics, named after Prometheus' conventions: an `rct_` prefix,
 /// base units, `_total` on counters.
@@ -6,13 +24,13 @@ public struct GatewayMetrics: Sendable {
     /// Where the metrics live; `/metrics` emits it.
     public let registry: PrometheusCollectorRegistry
     /// Requests sent upstream, retries included.
-    let exchanges: Counter
+    public let exchanges: Tally
     /// Upstream requests that got their answer.
-    let answers: Counter
+    public let answers: Tally
     /// Upstream requests that got no answer in time.
-    let timeouts: Counter
+    public let timeouts: Tally
     /// Frames on the upstream link whose checksum failed.
-    let crcErrors: Counter
+    public let crcErrors: Tally
     /// 1 while the upstream link is open, else 0.
     let linkUp: Gauge
     /// Times the upstream link was opened again after it was lost.
@@ -44,7 +62,7 @@ public struct GatewayMetrics: Sendable {
     /// Requests dropped because the client had too many waiting.
     let overloaded: Counter
     /// Frames on the upstream link that this gateway did not cause.
-    let foreignFrames: Counter
+    public let foreignFrames: Tally
     /// Time from sending a request upstream to its answer.
     let answerTime: DurationHistogram
 
@@ -58,13 +76,13 @@ public struct GatewayMetrics: Sendable {
         func gauge(_ subsystem: String, _ name: String, _ unit: String, _ help: String) -> Gauge {
             registry.makeGauge(descriptor: Self.name(subsystem, name, unit, help))
         }
-        exchanges = counter("upstream", "exchanges", "Requests sent to the inverter, retries included.")
-        answers = counter("upstream", "answers", "Requests the inverter answered.")
-        timeouts = counter("upstream", "timeouts", "Requests the inverter did not answer in time.")
-        crcErrors = counter("upstream", "crc_errors", "Frames from the inverter link whose checksum failed.")
+        exchanges = Tally(counter("upstream", "exchanges", "Requests sent to the inverter, retries included."))
+        answers = Tally(counter("upstream", "answers", "Requests the inverter answered."))
+        timeouts = Tally(counter("upstream", "timeouts", "Requests the inverter did not answer in time."))
+        crcErrors = Tally(counter("upstream", "crc_errors", "Frames from the inverter link whose checksum failed."))
         linkUp = gauge("upstream", "link_up", "", "1 while the link to the inverter is open, else 0.")
         reconnects = counter("upstream", "reconnects", "Times the link was opened again after it was lost.")
-        foreignFrames = counter("upstream", "foreign_frames", "Frames on the inverter link this gateway did not cause.")
+        foreignFrames = Tally(counter("upstream", "foreign_frames", "Frames on the inverter link this gateway did not cause."))
         clients = gauge("gateway", "clients", "", "Gateway clients connected now.")
         refusedClients = counter("gateway", "refused_clients", "Clients turned away at the maximum.")
         idleClosed = counter("gateway", "idle_closed_clients", "Clients closed after the idle timeout.")

@@ -11,8 +11,10 @@ import RCTTransport
 public struct ServeConfiguration: Sendable {
     /// The RCT-protocol gateway's address; 127.0.0.1:8899 unless told otherwise.
     public var listen: Endpoint
-    /// Where `/metrics` is served, if at all.
-    public var metrics: Endpoint?
+    /// Where the HTTP server (the page, `/metrics`, the JSON API) listens, if at all.
+    public var http: Endpoint?
+    /// The token every HTTP request must carry, if one is set (`--http-token-file`).
+    public var httpToken: String?
     /// The gateway's scheduling and client limits.
     public var gateway: Gateway.Configuration
     /// Publishing to Home Assistant over MQTT, if at all.
@@ -20,23 +22,24 @@ public struct ServeConfiguration: Sendable {
     /// How often the catalogue is read for MQTT and the inverter metrics.
     public var intervals: InverterPoller.Intervals
     /// What the HTTP server allows its clients.
-    public var http: HTTPLimits
+    public var httpLimits: HTTPLimits
 
     /// A configuration.
-    public init(listen: Endpoint = Endpoint(host: "127.0.0.1"), metrics: Endpoint? = nil,
+    public init(listen: Endpoint = Endpoint(host: "127.0.0.1"), http: Endpoint? = nil, httpToken: String? = nil,
                 gateway: Gateway.Configuration = .init(), mqtt: BridgeConfiguration? = nil,
-                intervals: InverterPoller.Intervals = .init(), http: HTTPLimits = .init()) {
+                intervals: InverterPoller.Intervals = .init(), httpLimits: HTTPLimits = .init()) {
         self.listen = listen
-        self.metrics = metrics
+        self.http = http
+        self.httpToken = httpToken
         self.gateway = gateway
         self.mqtt = mqtt
         self.intervals = intervals
-        self.http = http
+        self.httpLimits = httpLimits
     }
 
     /// File descriptors the daemon may need at its limits: every gateway client and HTTP
     /// connection, the listeners, the link, MQTT, the trace and some to spare.
-    public var descriptorsNeeded: Int { gateway.maximumClients + http.maximumConnections + 64 }
+    public var descriptorsNeeded: Int { gateway.maximumClients + httpLimits.maximumConnections + 64 }
 }
 
 /// Why `rct serve` could not start.
@@ -46,7 +49,7 @@ public struct ServeError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Runs `rct serve`: the gateway's listeners on NIO's event loop, the upstream link on the
-/// calling thread, and with `--metrics` or `--mqtt` the catalogue poller and the MQTT bridge
+/// calling thread, and with `--http` or `--mqtt` the catalogue poller and the MQTT bridge
 /// on threads of their own.
 public enum GatewayService {
     /// Binds the listeners, makes the first attempt to open the link, hands the bound
@@ -55,7 +58,7 @@ public enum GatewayService {
     /// then the poller and the MQTT connection end (saying `offline`), every client, the
     /// listeners and the link are closed, and it returns.
     public static func run(_ configuration: ServeConfiguration, upstream: UpstreamConfiguration, logger: Logger,
-                           ready: (_ gateway: Endpoint, _ metrics: Endpoint?) -> Void) throws(ServeError) {
+                           ready: (_ gateway: Endpoint, _ http: Endpoint?) -> Void) throws(ServeError) {
         try ensureDescriptors(configuration.descriptorsNeeded)
         let gateway = Gateway(configuration: configuration.gateway, logger: logger)
         let inverterMetrics = InverterMetrics(registry: gateway.metrics.registry)
@@ -67,10 +70,13 @@ public enum GatewayService {
                 try channel.pipeline.syncOperations.addHandler(GatewayClientHandler(gateway: gateway))
             }.childChannelOption(.socketOption(.tcp_nodelay), value: 1).childChannelOption(.allowRemoteHalfClosure, value: false)
         }, endpoint: configuration.listen, logger: logger)
-        var metricsListener: (any Channel)?
-        if let endpoint = configuration.metrics {
-            let registry = gateway.metrics.registry
-            let limits = configuration.http
+        let site = configuration.http.map { _ in
+            WebSite(catalogue: .standard, gateway: gateway, registry: gateway.metrics.registry, token: configuration.httpToken,
+                    fastInterval: configuration.intervals.fast) { inverterMetrics.updateAges(now: Gateway.now) }
+        }
+        var httpListener: (any Channel)?
+        if let endpoint = configuration.http, let site {
+            let limits = configuration.httpLimits
             let budget = ConnectionBudget(maximum: limits.maximumConnections)
             let metrics = gateway.metrics
             let bootstrap = serverBootstrap(on: group) { channel in
@@ -85,14 +91,12 @@ public enum GatewayService {
                 try handlers.addHandler(BackPressureHandler())
                 try handlers.configureHTTPServerPipeline(withErrorHandling: true)
                 try handlers.addHandler(HTTPDeadlineHandler(seconds: limits.timeout) { metrics.httpTimedOut.increment() })
-                try handlers.addHandler(MetricsHandler(registry: registry) {
-                    inverterMetrics.updateAges(now: Gateway.now)
-                })
+                try handlers.addHandler(WebHandler(site: site))
             }.childChannelOption(.writeBufferWaterMark, value: HTTPLimits.waterMarks)
-            metricsListener = try bind(bootstrap, endpoint, what: "HTTP (metrics)")
+            httpListener = try bind(bootstrap, endpoint, what: "HTTP")
         }
         let listening = listener.endpoint
-        let metricsAt = metricsListener.map { boundEndpoint($0, fallback: configuration.metrics ?? configuration.listen) }
+        let httpAt = httpListener.map { boundEndpoint($0, fallback: configuration.http ?? configuration.listen) }
         // The listening socket follows the gateway's state; idle clients are closed.
         let housekeeping = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) { _ in
             gateway.closeIdleClients()
@@ -107,7 +111,8 @@ public enum GatewayService {
                                 slowInterval: configuration.intervals.slow, logger: logger)
         }
         var listeners: [InverterPoller.Listener] = []
-        if configuration.metrics != nil {
+        if let site {
+            listeners.append(site.listener)
             var listener = InverterPoller.Listener()
             listener.read = { entry, value, time in inverterMetrics.record(value, of: entry, at: time) }
             listeners.append(listener)
@@ -135,7 +140,7 @@ public enum GatewayService {
             // Open for clients now if the link is up, not at the next round of housekeeping.
             listener.update(open: gateway.acceptsNewClients())
             listener.waitUntilSettled()
-            ready(listening, metricsAt)
+            ready(listening, httpAt)
         }
 
         gateway.stop()
@@ -143,7 +148,7 @@ public enum GatewayService {
         pollerThread?.join()
         housekeeping.cancel()
         listener.close()
-        try? metricsListener?.close().wait()
+        try? httpListener?.close().wait()
         gateway.closeClients()
         logger.info("stopped")
     }

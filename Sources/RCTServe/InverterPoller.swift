@@ -16,6 +16,8 @@ public final class InverterPoller: Sendable {
         public var read: @Sendable (Catalogue.Entry, Value, Double) -> Void = { _, _, _ in }
         /// The inverter answers again (true) or the link is down (false).
         public var availability: @Sendable (Bool) -> Void = { _ in }
+        /// A round of reads ended, at a time on the monotonic clock, in seconds.
+        public var roundEnded: @Sendable (Double) -> Void = { _ in }
 
         /// A listener; set the closures it needs.
         public init() {}
@@ -101,6 +103,7 @@ public final class InverterPoller: Sendable {
                         gateway.logger.debug("poll: \(entry.object.name): \(error.description)")
                     }
                 }
+                for listener in listeners { listener.roundEnded(time) }
             } catch {
                 if !identified && !toldWhyNotIdentified {
                     // Nothing is published before the inverter has said who it is: say why, once.

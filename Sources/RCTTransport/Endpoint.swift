@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// A TCP address as a user writes it: `host`, `host:port`, `[v6addr]:port` or a bare IPv6 address.
 public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     /// The port of the inverter's Wi-Fi/LAN module.
@@ -49,5 +52,15 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     /// `host:port`, with brackets around IPv6 literals.
     public var description: String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
+
+extension Endpoint {
+    /// Whether only this machine can reach it: 127.0.0.0/8, ::1 or `localhost`. Host names
+    /// other than `localhost` count as reachable from elsewhere, whatever they resolve to.
+    public var isLoopback: Bool {
+        if host == "localhost" || host == "::1" { return true }
+        var address = in_addr()
+        return inet_pton(AF_INET, host, &address) == 1 && UInt32(bigEndian: address.s_addr) >> 24 == 127
     }
 }

@@ -45,7 +45,13 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .customLong("allow-writes"), help: "Carry out writes (gateway clients and MQTT) to writable parameters, validated and read back.")
     var allowWrites = false
 
-    @Option(help: ArgumentHelp("Serve Prometheus metrics on this address, at /metrics (default: off).", valueName: "host:port"))
+    @Option(help: ArgumentHelp("Serve the web page, its JSON API and /metrics on this address (default: off; loopback addresses unless a token is set, see --http-token-file).", valueName: "host:port"))
+    var http: String?
+
+    @Option(name: .customLong("http-token-file"), help: ArgumentHelp("Every HTTP request must carry the token in this file (mode 600 or 400): needed to listen beyond loopback with --allow-writes.", valueName: "file"))
+    var httpTokenFile: String?
+
+    @Option(help: ArgumentHelp("The same as --http (for Prometheus: /metrics is on that server).", valueName: "host:port"))
     var metrics: String?
 
     @Option(help: ArgumentHelp("Seconds an upstream answer is reused for the same read (default 1; 0 turns the cache off).", valueName: "seconds"))
@@ -143,6 +149,8 @@ struct ServeCommand: ParsableCommand {
         listen = listen ?? file.listen
         allowWrites = allowWrites || file.allowWrites
         metrics = metrics ?? file.metrics
+        http = http ?? file.http
+        httpTokenFile = httpTokenFile ?? file.httpTokenFile
         fresh = fresh ?? file.fresh
         maximumClients = maximumClients ?? file.maximumClients
         idleTimeout = idleTimeout ?? file.idleTimeout
@@ -167,7 +175,11 @@ struct ServeCommand: ParsableCommand {
 
     private func serve() throws -> ExitStatus {
         let listenAt = try listen.map { try Endpoint(parsing: $0, allowsAnyPort: true) } ?? Endpoint(host: "127.0.0.1")
-        let metricsAt = try metrics.map { try Endpoint(parsing: $0, defaultPort: 9469, allowsAnyPort: true) }
+        let httpAt = try httpEndpoint()
+        let token = try httpTokenFile.map { try ServeConfigFile.secret($0, option: "--http-token-file") }
+        if let httpAt, allowWrites, token == nil, !httpAt.isLoopback {
+            throw Failure("--http \(httpAt) listens beyond this machine with --allow-writes: give --http-token-file FILE (a token only its owner may read), or listen on 127.0.0.1", status: .badInput)
+        }
         let bridge = try bridgeConfiguration()
         let plan = try LinkPlan.choose(connection)
         Interruption.install()
@@ -187,23 +199,33 @@ struct ServeCommand: ParsableCommand {
             clientOptions: options,
             makeTracePrinter: { Self.tracer(printing: trace, capture: capture) })
         let configuration = ServeConfiguration(
-            listen: listenAt, metrics: metricsAt,
+            listen: listenAt, http: httpAt, httpToken: token,
             gateway: .init(scheduling: .init(freshness: fresh ?? 1, allowsWrites: allowWrites, window: window ?? GetCommand.defaultWindow,
                                            lateAnswers: 2 * options.timeout,
                                            batteryPowerLimit: batteryPowerLimit ?? WriteRules.defaultBatteryPowerLimit),
                            maximumClients: maximumClients ?? 16, idleTimeout: idleTimeout ?? 300),
             mqtt: bridge,
             intervals: .init(fast: fastInterval ?? 10, slow: slowInterval ?? 300),
-            http: .init(maximumConnections: maximumHTTPConnections ?? 64, timeout: httpTimeout ?? 15))
+            httpLimits: .init(maximumConnections: maximumHTTPConnections ?? 64, timeout: httpTimeout ?? 15))
+        let saysMetrics = metrics != nil
         do throws(ServeError) {
-            try GatewayService.run(configuration, upstream: upstream, logger: Logger(label: "rct.serve")) { gateway, metrics in
+            try GatewayService.run(configuration, upstream: upstream, logger: Logger(label: "rct.serve")) { gateway, http in
                 Console.out("listening on \(gateway)")
-                if let metrics { Console.out("metrics on \(metrics)") }
+                if let http { Console.out(saysMetrics ? "metrics on \(http)" : "http on \(http)") }
             }
         } catch {
             throw Failure(error.description, status: .unavailable)
         }
         return .success
+    }
+
+    /// The HTTP server's address: --http, or its alias --metrics (port 9469 unless given).
+    private func httpEndpoint() throws -> Endpoint? {
+        let endpoints = try [http, metrics].compactMap { try $0.map { try Endpoint(parsing: $0, defaultPort: 9469, allowsAnyPort: true) } }
+        if endpoints.count == 2 && endpoints[0] != endpoints[1] {
+            throw Failure("--metrics is another name for --http: give one address, not \(endpoints[0]) and \(endpoints[1])", status: .badInput)
+        }
+        return endpoints.first
     }
 
     /// The size at which the upstream trace of --trace-pcap is rotated.

@@ -35,15 +35,21 @@ enum ServeConfigFile {
     /// The password in the file at `path`: its first line. Refused unless only the file's
     /// owner may read it, so that a password never sits where others can see it.
     static func password(_ path: String) throws -> String {
+        try secret(path, option: "--mqtt-password-file")
+    }
+
+    /// The secret (a password, a token) in the file at `path` given to `option`: its first
+    /// line, refused unless only the file's owner may read it.
+    static func secret(_ path: String, option: String) throws -> String {
         var status = stat()
-        guard stat(path, &status) == 0 else { throw Failure("--mqtt-password-file: cannot find \(path)", status: .badInput) }
+        guard stat(path, &status) == 0 else { throw Failure("\(option): cannot find \(path)", status: .badInput) }
         guard status.st_mode & 0o077 == 0 else {
-            throw Failure("--mqtt-password-file: \(path) may be read by others (mode \(String(status.st_mode & 0o777, radix: 8))); chmod 600 it", status: .badInput)
+            throw Failure("\(option): \(path) may be read by others (mode \(String(status.st_mode & 0o777, radix: 8))); chmod 600 it", status: .badInput)
         }
-        let text = try read(path, what: "--mqtt-password-file")
-        let password = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map { String($0) } ?? ""
-        let trimmed = password.hasSuffix("\r") ? String(password.dropLast()) : password
-        guard !trimmed.isEmpty else { throw Failure("--mqtt-password-file: \(path) is empty", status: .badInput) }
+        let text = try read(path, what: option)
+        let secret = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map { String($0) } ?? ""
+        let trimmed = secret.hasSuffix("\r") ? String(secret.dropLast()) : secret
+        guard !trimmed.isEmpty else { throw Failure("\(option): \(path) is empty", status: .badInput) }
         return trimmed
     }
 

@@ -1,0 +1,166 @@
+import NIOCore
+import NIOHTTP1
+
+/// Answers the HTTP requests of `rct serve --http` (HTTP parsing is NIO's): the page and its
+/// files, `/metrics` in Prometheus' text format, the JSON API and the event stream. Nothing
+/// here touches the inverter: everything comes from what the poller and the gateway hold.
+///
+/// Every response forbids framing and sniffing and allows the page only its own files (a
+/// Content-Security-Policy of `'self'`); there are no CORS headers, so other sites' scripts
+/// cannot read anything. Requests that would change something (POST) must come from the page
+/// itself (their Origin is this server) and are refused while changing settings from the page
+/// is not available. With a token (`--http-token-file`), every request must carry it.
+final class WebHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let site: WebSite
+    private var request: HTTPRequestHead?
+    /// A request whose answer waits for the client to read again.
+    private var waiting: HTTPRequestHead?
+
+    init(site: WebSite) {
+        self.site = site
+    }
+
+    /// The Content-Security-Policy of every response: the page's own files and nothing else.
+    static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        + "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+    /// The cookie that carries the token once a browser has given it in the address.
+    static let tokenCookie = "rct_token"
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case let .head(head):
+            request = head
+        case .body:
+            break
+        case .end:
+            guard let head = request else { return }
+            request = nil
+            // A client that does not take its answers gets the next one once it reads again
+            // (NIO's pipelining handler holds its further requests meanwhile).
+            guard context.channel.isWritable else {
+                waiting = head
+                return
+            }
+            answer(head, context)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let head = waiting {
+            waiting = nil
+            answer(head, context)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func answer(_ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
+        let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let path = parts.first.map(String.init) ?? head.uri
+        let query = parts.count > 1 ? String(parts[1]) : ""
+        if let token = site.token, !carries(token, head) {
+            // A browser opens the page once with ?token=...; the token then rides in a cookie.
+            if path == "/", query.split(separator: "&").contains(Substring("token=\(token)")) {
+                var headers = HTTPHeaders()
+                headers.add(name: "Location", value: "/")
+                headers.add(name: "Set-Cookie", value: "\(Self.tokenCookie)=\(token); Path=/; HttpOnly; SameSite=Strict")
+                return respond(context, head, status: .seeOther, body: [], type: "text/plain", headers: headers)
+            }
+            return respond(context, head, status: .unauthorized, body: Array("a token is needed: open /?token=TOKEN once, or send Authorization: Bearer TOKEN\n".utf8),
+                           type: "text/plain")
+        }
+        switch head.method {
+        case .POST:
+            guard sameOrigin(head) else {
+                return respond(context, head, status: .forbidden, body: Array("refused: the request did not come from this page\n".utf8),
+                               type: "text/plain")
+            }
+            respond(context, head, status: .forbidden, body: Array((site.settingsState.reason + "\n").utf8), type: "text/plain")
+        case .GET, .HEAD:
+            route(path, head, context)
+        default:
+            respond(context, head, status: .methodNotAllowed, body: Array("only GET, HEAD and POST\n".utf8), type: "text/plain")
+        }
+    }
+
+    private func route(_ path: String, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
+        switch path {
+        case "/metrics":
+            site.beforeScrape()
+            respond(context, head, status: .ok, body: site.registry.emitToBuffer(), type: "text/plain; version=0.0.4; charset=utf-8")
+        case "/api/values":
+            respond(context, head, status: .ok, body: site.json(site.snapshot()), type: "application/json")
+        case "/api/history":
+            respond(context, head, status: .ok, body: site.json(site.history()), type: "application/json")
+        case "/api/health":
+            respond(context, head, status: .ok, body: site.json(site.snapshot().health), type: "application/json")
+        case "/api/events":
+            stream(head, context)
+        default:
+            if let asset = WebAsset.named(path) {
+                respond(context, head, status: .ok, body: asset.bytes, type: asset.type)
+            } else {
+                respond(context, head, status: .notFound, body: Array("not here: try / or /metrics\n".utf8), type: "text/plain")
+            }
+        }
+    }
+
+    /// Starts a Server-Sent Events stream: the current values at once, then every poll's.
+    private func stream(_ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
+        var headers = Self.securityHeaders
+        headers.add(name: "Content-Type", value: "text/event-stream")
+        headers.add(name: "Cache-Control", value: "no-store")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+        let first = Array("event: values\ndata: ".utf8) + site.json(site.snapshot()) + Array("\n\n".utf8)
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: first)))), promise: nil)
+        site.streams.add(context.channel)
+    }
+
+    /// Whether `head` carries `token`, as a bearer token or the page's cookie.
+    private func carries(_ token: String, _ head: HTTPRequestHead) -> Bool {
+        if head.headers["Authorization"].contains("Bearer \(token)") { return true }
+        let wanted = "\(Self.tokenCookie)=\(token)"
+        return head.headers["Cookie"].contains { header in
+            header.split(separator: ";").contains { (cookie: Substring) in cookie.drop { $0 == " " } == wanted }
+        }
+    }
+
+    /// Whether a state-changing request came from this server's own page: browsers send the
+    /// Origin of the page that made it, and it must name this host.
+    private func sameOrigin(_ head: HTTPRequestHead) -> Bool {
+        guard let origin = head.headers["Origin"].first, let host = head.headers["Host"].first else { return false }
+        return origin == "http://\(host)" || origin == "https://\(host)"
+    }
+
+    private static var securityHeaders: HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Security-Policy", value: contentSecurityPolicy)
+        headers.add(name: "X-Content-Type-Options", value: "nosniff")
+        headers.add(name: "Referrer-Policy", value: "no-referrer")
+        headers.add(name: "X-Frame-Options", value: "DENY")
+        return headers
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, status: HTTPResponseStatus, body: [UInt8],
+                         type: String, headers extra: HTTPHeaders = [:]) {
+        var headers = Self.securityHeaders
+        headers.add(contentsOf: extra)
+        headers.add(name: "Content-Type", value: type)
+        headers.add(name: "Content-Length", value: "\(body.count)")
+        if type.hasPrefix("application/json") { headers.add(name: "Cache-Control", value: "no-store") }
+        let keepAlive = head.isKeepAlive
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        if head.method != .HEAD {
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}
