@@ -16,11 +16,13 @@ WIRESHARK_DIR = $(DESTDIR)$(WIRESHARK_PLUGINS)
 VENV = .venv
 PYTHON = $(VENV)/bin/python
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES = libudev-dev libmosquitto-dev libmodbus-dev libpcap-dev tcpdump tshark pkg-config umockdev time mosquitto mosquitto-clients openssl
+APT_PACKAGES = libudev-dev libmosquitto-dev libmodbus-dev libpcap-dev tcpdump tshark pkg-config umockdev time mosquitto mosquitto-clients openssl chromium
 RCTCLIENT = rctclient[cli]==0.0.6
 PROMETHEUS_CLIENT = prometheus-client==0.26.0
 PYMODBUS = pymodbus==3.16.1 pyserial==3.5
 SCAPY = scapy==2.8.0
+# Drives Debian's chromium for the web page's tests; it downloads no browser of its own.
+PLAYWRIGHT = playwright==1.65.3
 # Home Assistant itself, whose MQTT schemas check our discovery configs: the oldest release we
 # support. Installed with the constraints its own wheel carries (without them pip backtracks
 # for a very long time), in a venv of its own.
@@ -44,7 +46,7 @@ help:
 	@echo "make docs       build the DocC API documentation"
 
 # System packages: libudev and libmosquitto headers; for the tests umockdev, time, a Mosquitto broker with its
-# clients, and openssl to make the TLS test's certificates.
+# clients, openssl to make the TLS test's certificates, and chromium for the web page's tests.
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -57,7 +59,7 @@ deps:
 venv: $(VENV)/.installed
 $(VENV)/.installed: Makefile
 	[ -x $(PYTHON) ] || python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q '$(RCTCLIENT)' '$(PROMETHEUS_CLIENT)' $(PYMODBUS) $(SCAPY)
+	$(VENV)/bin/pip install -q '$(RCTCLIENT)' '$(PROMETHEUS_CLIENT)' $(PYMODBUS) $(SCAPY) $(PLAYWRIGHT)
 	touch $@
 
 # Home Assistant for the discovery test (about 2 minutes the first time).

@@ -101,15 +101,28 @@
       chart.updateOptions({ file: rows });
       return;
     }
+    // dygraphs' legend plugin writes inline styles even when its legend is off: it is left out.
+    Dygraph.PLUGINS = Dygraph.PLUGINS.filter((plugin) => plugin !== Dygraph.Plugins.Legend);
     chart = new Dygraph(byId("chart"), rows, {
       labels,
       series: { "State of charge (%)": { axis: "y2" } },
       axes: { y2: { valueRange: [0, 100], independentTicks: true } },
       ylabel: "W",
       y2label: "%",
-      legend: "always",
+      // The legend below is built here, with colours set through the DOM: the page's
+      // Content-Security-Policy forbids the inline styles of dygraphs' own.
+      legend: "never",
       connectSeparatedPoints: true,
     });
+    const legend = byId("legend");
+    legend.replaceChildren(...labels.slice(1).map((label, index) => {
+      const item = document.createElement("li");
+      const swatch = document.createElement("span");
+      swatch.className = "swatch";
+      swatch.style.backgroundColor = chart.getColors()[index];
+      item.append(swatch, label);
+      return item;
+    }));
   }
 
   function addSamples(history) {

@@ -1,0 +1,110 @@
+import Foundation
+import RCTTestSupport
+import Testing
+
+/// The page of `rct serve --http`, in a real browser: Debian's chromium, driven by
+/// Playwright (Tests/Oracle/browser_check.py), against a real daemon and the simulator.
+@Suite("rct serve --http: the page in a browser", .serialized)
+struct WebPageTests {
+    /// Runs the browser check against `url`; `change` runs while the page is open.
+    static func check(_ url: String, _ extra: [String] = [], change: () throws -> Void = {}) throws -> [String: Any] {
+        let environment = ProcessInfo.processInfo.environment
+        let python = environment["RCT_PYTHON"] ?? RCTBinary.packageRoot + "/.venv/bin/python"
+        let browser = try ChildProcess(python, [RCTBinary.packageRoot + "/Tests/Oracle/browser_check.py", url] + extra,
+                                       environment: environment)
+        try change()
+        let status = browser.wait(timeout: 90)
+        #expect(status == 0, "\(browser.stderr.suffix(2000))")
+        return try #require(try json(browser.stdout) as? [String: Any], "\(browser.stdout) \(browser.stderr.suffix(2000))")
+    }
+
+    /// The status line and headers of a plain request to `endpoint`.
+    static func head(_ endpoint: String, _ request: String) throws -> String {
+        let socket = try RawSocket(endpoint)
+        socket.send(Array(request.utf8))
+        return String(decoding: socket.receive(for: 1), as: UTF8.self)
+    }
+
+    @Test("The page shows what the inverter holds, follows a change, and in read-only mode refuses every change")
+    func readOnlyPage() throws {
+        let simulator = try SimulatorProcess()
+        defer { simulator.stop() }
+        let serve = try ServeProcess(upstream: ["--host", simulator.endpoint], ["--http", "127.0.0.1:0", "--fast-interval", "1"])
+        let http = try #require(serve.process.firstLine()?.split(separator: " ").last.map(String.init))
+        let screenshot = RCTBinary.packageRoot + "/.build/web-page.png"
+        let report = try Self.check("http://\(http)/", ["--screenshot", screenshot, "--follow-key", "battery-power",
+                                                        "--follow-text", "charging 3000 W"]) {
+            // The inverter changes meanwhile: strategy External, 3 kW into the battery.
+            usleep(1_500_000)
+            let strategy = try rct("--host", simulator.endpoint, "set", "power_mng.soc_strategy", "2")
+            let power = try rct("--host", simulator.endpoint, "set", "power_mng.battery_power_extern", "-3000")
+            #expect(strategy.status == 0 && power.status == 0)
+        }
+        let shown = try #require(report["shown"] as? [String: String])
+        // The same values rct get reads directly.
+        #expect(shown["battery-soc"] == "55.0 %")
+        #expect(try rct("--host", simulator.endpoint, "get", "battery.soc").stdout == "battery.soc 55.0 %\n")
+        #expect(shown["serial"] == "SIM0000000000001")
+        #expect(shown["pv-power"] == "1950 W" && shown["house-power"] == "640 W" && shown["grid-power"] == "to the grid 1210 W")
+        #expect(report["followed_after_s"] != nil, "the page followed the change")
+        // Read-only: every control disabled, with the reason and the option that enables writes.
+        #expect(report["controls"] as? Int == 9)
+        #expect(report["controls_disabled"] as? Bool == true)
+        #expect((report["settings_note"] as? String)?.contains("--allow-writes") == true)
+        #expect((report["setting_labels"] as? [String])?.contains("New value for Minimum state of charge") == true)
+        // No console message, no error, no request beyond the daemon; the chart is drawn.
+        #expect((report["console_before_posts"] as? [String]) == [], "\(report["console_before_posts"] ?? "")")
+        #expect((report["errors"] as? [String]) == [])
+        #expect((report["foreign_requests"] as? [String]) == [])
+        #expect(report["chart_drawn"] as? Bool == true)
+        // A change from the page is refused, with the reason; a forged one from another site too.
+        let same = try #require(report["post_same_origin"] as? [String: Any])
+        #expect(same["status"] as? Int == 403 && (same["text"] as? String)?.contains("read-only") == true)
+        let forged = try #require(report["post_forged"] as? [String: Any])
+        #expect(forged["status"] as? Int == 403 && (forged["text"] as? String)?.contains("did not come from this page") == true)
+        #expect((report["csp"] as? String)?.hasPrefix("default-src 'none'; script-src 'self'; style-src 'self'") == true)
+        #expect(report["cors"] is NSNull)
+        #expect(FileManager.default.fileExists(atPath: screenshot))
+        #expect(serve.stop() == 0)
+    }
+
+    @Test("Beyond loopback with writes allowed a token is required; with one, every request carries it")
+    func token() throws {
+        let refused = try rct("--simulator", "serve", "--listen", "127.0.0.1:0", "--http", "0.0.0.0:0", "--allow-writes", timeout: 20)
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("--http-token-file"), "\(refused.stderr)")
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("rct-token-\(getpid())")
+        try "s3cret-token\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        chmod(file.path, 0o644)
+        let readable = try rct("--simulator", "serve", "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--http-token-file", file.path,
+                               timeout: 20)
+        #expect(readable.status == 64 && readable.stderr.contains("chmod 600"), "\(readable.stderr)")
+        chmod(file.path, 0o600)
+
+        let simulator = try SimulatorProcess()
+        defer { simulator.stop() }
+        let serve = try ServeProcess(upstream: ["--host", simulator.endpoint], ["--http", "127.0.0.1:0", "--http-token-file", file.path])
+        let http = try #require(serve.process.firstLine()?.split(separator: " ").last.map(String.init))
+        #expect(try Self.head(http, "GET /api/values HTTP/1.1\r\nHost: \(http)\r\n\r\n").hasPrefix("HTTP/1.1 401"))
+        #expect(try Self.head(http, "GET /api/values HTTP/1.1\r\nHost: \(http)\r\nAuthorization: Bearer s3cret-token\r\n\r\n").hasPrefix("HTTP/1.1 200"))
+        let opened = try Self.head(http, "GET /?token=s3cret-token HTTP/1.1\r\nHost: \(http)\r\n\r\n")
+        #expect(opened.hasPrefix("HTTP/1.1 303") && opened.contains("rct_token=s3cret-token; Path=/; HttpOnly; SameSite=Strict"), "\(opened)")
+        #expect(try Self.head(http, "GET / HTTP/1.1\r\nHost: \(http)\r\nCookie: rct_token=s3cret-token\r\n\r\n").hasPrefix("HTTP/1.1 200"))
+        #expect(try Self.head(http, "GET /metrics HTTP/1.1\r\nHost: \(http)\r\nCookie: rct_token=wrong\r\n\r\n").hasPrefix("HTTP/1.1 401"))
+        #expect(serve.stop() == 0)
+    }
+
+    @Test("The page's own files weigh under 150 kB compressed")
+    func weight() throws {
+        let directory = RCTBinary.packageRoot + "/Sources/RCTServe/Web/"
+        var total = 0
+        for file in ["index.html", "app.js", "app.css", "vendor/dygraph.min.js", "vendor/dygraph.min.css"] {
+            let gzip = try ChildProcess("/bin/sh", ["-c", "gzip -9c '\(directory + file)' | wc -c"], environment: [:])
+            _ = gzip.wait(timeout: 10)
+            total += Int(gzip.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 1_000_000
+        }
+        #expect(total < 150_000, "\(total) bytes")
+    }
+}
