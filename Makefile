@@ -32,7 +32,7 @@ HA_VENV = .venv-ha
 # libraries, and each start skips their dynamic linking (Documentation/Performance.md).
 RELEASE = swift build -c release --static-swift-stdlib
 
-.PHONY: help deps venv venv-ha build release test demo install uninstall bench fuzz docs completions clean
+.PHONY: help deps venv venv-ha build release test demo install uninstall deb deb-test bench fuzz docs completions clean
 
 help:
 	@echo "make demo       install what is missing, build, and try rct against the built-in simulator"
@@ -40,6 +40,8 @@ help:
 	@echo "make release    build the optimised binary (.build/release/rct)"
 	@echo "make install    install binary, udev rules, systemd unit, completions and man page (PREFIX=$(PREFIX))"
 	@echo "make uninstall  remove them again"
+	@echo "make deb        build the Debian package .build/deb/rct_VERSION_ARCH.deb and check it with lintian"
+	@echo "make deb-test   install it on a clean Debian 12 (made once with mmdebstrap), upgrade it, purge it"
 	@echo "make bench      run the stream decoder benchmarks (scripts/bench-cli.sh times whole commands,"
 	@echo "               scripts/bench-serve.sh measures rct serve)"
 	@echo "make fuzz       fuzz the stream decoder with libFuzzer (FUZZ_SECONDS=60)"
@@ -107,6 +109,22 @@ uninstall:
 	rm -f $(BINDIR)/rct $(UDEVDIR)/60-rct.rules $(SYSTEMDDIR)/rct-serve.service $(BASH_COMPLETIONS)/rct $(ZSH_COMPLETIONS)/_rct \
 	      $(FISH_COMPLETIONS)/rct.fish $(MANDIR)/rct.1 $(WIRESHARK_DIR)/rct.lua
 	@echo "removed. Reload udev: sudo udevadm control --reload-rules"
+
+# The Debian package, from the release binary, with dpkg's own tools; lintian must find no error
+# and no warning.
+DEB_PACKAGES = dpkg-dev lintian mmdebstrap
+deb: release
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+	rm -rf .build/deb && mkdir -p .build/deb
+	bash packaging/deb/build.sh .build/release/rct .build/deb
+	lintian --fail-on error,warning --tag-display-limit 0 .build/deb/rct_*.deb
+
+# The clean-install test: the package and a later build of it (for the upgrade).
+deb-test: deb
+	rm -rf .build/deb-upgrade && mkdir -p .build/deb-upgrade
+	bash packaging/deb/build.sh .build/release/rct .build/deb-upgrade +upgrade1
+	$(SUDO) bash packaging/deb/test-install.sh .build/deb/rct_*.deb .build/deb-upgrade/rct_*.deb
 
 bench: deps
 	cd Tests/Benchmarks && swift package --disable-sandbox benchmark

@@ -22,8 +22,9 @@ struct GetCommand: ParsableCommand {
     @Option(help: ArgumentHelp("For history objects: collect everything logged since this time.", valueName: "time"))
     var since: String?
 
-    @Option(help: ArgumentHelp("Requests kept in flight at once; 1 asks one at a time.", valueName: "n"))
-    var window: Int = GetCommand.defaultWindow
+    @Option(name: .customLong("window"), help: ArgumentHelp("Requests kept in flight at once (default \(GetCommand.defaultWindow); 1 asks one at a time).", valueName: "n"))
+    var windowOption: Int?
+    var window: Int { windowOption ?? GetCommand.defaultWindow }
 
     /// Half the request queue the realistic simulator assumes for a device (16): enough to
     /// hide the Wi-Fi module's latency, while leaving the device room for other clients.

@@ -8,14 +8,19 @@ struct ScenarioOptions: ParsableArguments {
     @Flag(name: .customLong("dry-run"), help: "Print the plan and send nothing.")
     var dryRun = false
 
-    @Option(help: ArgumentHelp("Seconds between progress reads.", valueName: "seconds"))
-    var poll: Double = 5
+    // Optional, with the default in the help text: swift-argument-parser would print its own
+    // default after ours in --help, and only ours reaches the man page.
+    @Option(name: .customLong("poll"), help: ArgumentHelp("Seconds between progress reads (default 5).", valueName: "seconds"))
+    var pollOption: Double?
+    var poll: Double { pollOption ?? 5 }
 
-    @Option(help: ArgumentHelp("Seconds between checks that the forced setting still holds.", valueName: "seconds"))
-    var reassert: Double = 30
+    @Option(name: .customLong("reassert"), help: ArgumentHelp("Seconds between checks that the forced setting still holds (default 30).", valueName: "seconds"))
+    var reassertOption: Double?
+    var reassert: Double { reassertOption ?? 30 }
 
-    @Option(name: .customLong("hand-back-attempts"), help: ArgumentHelp("How often to try handing control back before giving up, waiting 1 s after the first failure and twice as long after each.", valueName: "n"))
-    var handBackAttempts: Int = 5
+    @Option(name: .customLong("hand-back-attempts"), help: ArgumentHelp("How often to try handing control back before giving up (default 5; waiting 1 s after the first failure and twice as long after each).", valueName: "n"))
+    var handBackAttemptsOption: Int?
+    var handBackAttempts: Int { handBackAttemptsOption ?? 5 }
 
     func validate() throws {
         guard (1...20).contains(handBackAttempts) else { throw ValidationError("--hand-back-attempts must be 1 to 20") }
@@ -142,8 +147,9 @@ struct ChargeCommand: ParsableCommand {
     @Option(name: .customLong("until-soc"), help: ArgumentHelp("Stop when the state of charge reaches this (0 to 1).", valueName: "fraction"))
     var untilSOC: Double?
 
-    @Option(name: .customLong("max-duration"), help: ArgumentHelp("Stop after this long at the latest: 90s, 15m, 2h.", valueName: "duration"))
-    var maxDuration: String = "4h"
+    @Option(name: .customLong("max-duration"), help: ArgumentHelp("Stop after this long at the latest: 90s, 15m, 2h (default 4h).", valueName: "duration"))
+    var maxDurationOption: String?
+    var maxDuration: String { maxDurationOption ?? "4h" }
 
     func validate() throws {
         guard power >= 1 && power <= 6000 && power == power.rounded() else {

@@ -30,11 +30,13 @@ struct SimulatorCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Inject link faults drawn from this seed: garbage, split writes, echoes, unsolicited frames, answers cut short or dropped.", valueName: "seed"))
     var noise: UInt64?
 
-    @Option(name: .customLong("noise-rate"), help: ArgumentHelp("How often each fault happens, 0 to 1.", valueName: "rate"))
-    var noiseRate: Double = 0.2
+    @Option(name: .customLong("noise-rate"), help: ArgumentHelp("How often each fault happens, 0 to 1 (default 0.2).", valueName: "rate"))
+    var noiseRateOption: Double?
+    var noiseRate: Double { noiseRateOption ?? 0.2 }
 
-    @Option(help: ArgumentHelp("Run the battery this many times faster than real time.", valueName: "factor"))
-    var speed: Double = 1
+    @Option(name: .customLong("speed"), help: ArgumentHelp("Run the battery this many times faster than real time (default 1).", valueName: "factor"))
+    var speedOption: Double?
+    var speed: Double { speedOption ?? 1 }
 
     @Option(name: .customLong("wrong-len"), help: ArgumentHelp("Send long answers with a wrong LEN, as one firmware does: 'short' declares 16 bytes too few, 'long' 480 too many.", valueName: "short|long"))
     var wrongLength: WrongLength?
