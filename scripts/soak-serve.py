@@ -23,6 +23,7 @@ descriptors. Needs the test venv (make venv) for rctclient's frame parser.
 import argparse
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -140,10 +141,12 @@ class Client(threading.Thread):
         self.note_answer(last, time.monotonic())
 
 
-def hold_connections(endpoint, count, until, payload=None, every=None, reads=True):
+def hold_connections(endpoint, count, until, payload=None, every=None, reads=False):
     """Keeps `count` connections open to `endpoint` until `until`, each sending `payload` every
-    `every` seconds (or nothing), never reading; opens a connection again when the daemon closes it.
-    Returns how many times the daemon closed one."""
+    `every` seconds (or nothing); one that `reads` takes what the daemon sends and drops it, one
+    that does not never reads. Opens a connection again when the daemon closes it (seen with
+    POLLRDHUP, which tells a close even while unread bytes wait). Returns how many times the
+    daemon closed one."""
     closed = [0]
 
     def keep():
@@ -154,6 +157,8 @@ def hold_connections(endpoint, count, until, payload=None, every=None, reads=Tru
                 time.sleep(0.5)
                 continue
             sock.setblocking(False)
+            watch = select.poll()
+            watch.register(sock, select.POLLRDHUP | select.POLLHUP | select.POLLERR)
             try:
                 while time.monotonic() < until:
                     if payload is not None:
@@ -162,12 +167,13 @@ def hold_connections(endpoint, count, until, payload=None, every=None, reads=Tru
                         except BlockingIOError:
                             pass
                     time.sleep(every or 0.5)
-                    try:
-                        # Whatever the daemon sends (a greeting, answers) is read and dropped.
-                        if sock.recv(65536) == b"":
-                            raise ConnectionError
-                    except BlockingIOError:
-                        pass
+                    if reads:
+                        try:
+                            sock.recv(65536)
+                        except BlockingIOError:
+                            pass
+                    if watch.poll(0):
+                        raise ConnectionError
             except (ConnectionError, OSError):
                 closed[0] += 1
                 time.sleep(0.2)
@@ -230,7 +236,7 @@ def main():
         clients.append(Client(serve.host_port, own, until, stalls))
     hostile = {}
     if not arguments.no_hostile:
-        hostile["idle gateway connections closed"] = hold_connections(serve.host_port, 20, until)
+        hostile["idle gateway connections closed"] = hold_connections(serve.host_port, 20, until, reads=True)
         pipelined = b"GET /metrics HTTP/1.1\r\nHost: soak\r\n\r\n" * 64
         hostile["pipelining non-readers closed"] = hold_connections(metrics, 1, until, pipelined, every=0.01)
         hostile["idle HTTP connections closed"] = hold_connections(metrics, 300, until)

@@ -98,7 +98,7 @@ public final class Gateway: Sendable {
     /// Admits a client reached through `peer`; nil when it is refused (the caller closes it):
     /// the gateway is stopping, the link is down, or the maximum is reached and no client has
     /// been idle long enough to make room. At the maximum, the client idle longest is closed
-    /// for the new one if it has been idle for ``Configuration/evictableAfter`` seconds. The
+    /// for the new one if it may be (see `longestIdle`). The
     /// daemon's own clients (`isInternal`) do not count against the maximum and are admitted
     /// while the link is down, so a full house of TCP clients cannot stop the poller.
     func register(_ peer: GatewayPeer, name: String, host: String, isInternal: Bool = false) -> GatewayClientID? {

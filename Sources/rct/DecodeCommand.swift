@@ -42,8 +42,9 @@ struct DecodeCommand: ParsableCommand {
             if !hex, !summary, let reader = input.positionalReader, reader.size >= 2 * PartedDecode.partSize {
                 // A file large enough to be worth it is decoded on every core (Performance.md).
                 var output = OutputBuffer()
-                try PartedDecode(file: reader, json: connection.json).run(into: &output)
+                let sawFrames = try PartedDecode(file: reader, json: connection.json).run(into: &output)
                 output.flush()
+                guard sawFrames else { throw Self.noFrames(in: file, bytes: reader.size) }
                 return .success
             }
             var writer = DumpWriter(json: connection.json, formatsLines: !summary)
@@ -98,11 +99,13 @@ struct DecodeCommand: ParsableCommand {
             }
             output.flush()
             // Not an RCT stream at all (a wrong file, a capture of something else): say so.
-            if writer.frames == 0 && writer.crcErrors == 0 {
-                throw Failure("no RCT frames found in \(file.flatMap { $0 == "-" ? nil : $0 } ?? "standard input") (\(writer.bytes) bytes)",
-                              status: .badInput)
-            }
+            if writer.frames == 0 && writer.crcErrors == 0 { throw Self.noFrames(in: file, bytes: writer.bytes) }
             return .success
         }
+    }
+
+    /// The refusal of input in which no frame was found: not a trace of this protocol.
+    private static func noFrames(in file: String?, bytes: Int) -> Failure {
+        Failure("no RCT frames found in \(file.flatMap { $0 == "-" ? nil : $0 } ?? "standard input") (\(bytes) bytes)", status: .badInput)
     }
 }

@@ -41,8 +41,10 @@ struct PartedDecode {
     }
 
     /// Decodes the file and writes its lines to `output`. Returns when every worker is done
-    /// with the file.
-    func run(into output: inout OutputBuffer) throws(Failure) {
+    /// with the file, and whether any decoder found a frame (or one whose checksum failed):
+    /// a file in which none did is no RCT stream.
+    func run(into output: inout OutputBuffer) throws(Failure) -> Bool {
+        var sawFrames = false
         let starts = Array(stride(from: 0, to: file.size, by: Self.partSize))
         let workers = DispatchQueue(label: "rct.decode", attributes: .concurrent)
         let spares = output.spares
@@ -67,6 +69,7 @@ struct PartedDecode {
         defer { block.deallocate() }
         for start in starts {
             let part = try made.removeFirst().wait().get()
+            sawFrames = sawFrames || part.writer.frames > 0 || part.writer.crcErrors > 0
             submit()
             let range = partBytes(startingAt: start)
             guard var writer = through.take() else {
@@ -82,6 +85,7 @@ struct PartedDecode {
                 through = writer
             }
         }
+        return sawFrames
     }
 
     /// The bytes of the part that starts at file offset `start`.

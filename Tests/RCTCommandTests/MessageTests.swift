@@ -29,23 +29,19 @@ struct MessageTests {
         let result = try rct("decode", file.path)
         #expect(result.status == 64)
         #expect(result.stderr.contains("no RCT frames found in \(file.path) (29 bytes)"), "\(result.stderr)")
+        // A file large enough to be decoded in parts says the same.
+        try Data(repeating: 0x41, count: 600_000).write(to: file)
+        let large = try rct("decode", file.path)
+        #expect(large.status == 64)
+        #expect(large.stderr.contains("no RCT frames found in \(file.path) (600000 bytes)"), "\(large.stderr)")
     }
 
     @Test("A silent host: the object is named once; on a terminal each retry is announced, in a pipe nothing")
     func silentHost() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(listener) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var size = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, size) == 0 && listen(listener, 4) == 0
-                && getsockname(listener, $0, &size) == 0 }
-        }
-        try #require(bound)
         // A host that accepts (the kernel does) and never answers.
-        let host = "127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+        let (listener, port) = try loopbackSocket(listening: true)
+        defer { close(listener) }
+        let host = "127.0.0.1:\(port)"
         let piped = try rct("--host", host, "--timeout", "0.3", "get", "battery.soc")
         #expect(piped.status == 75)
         #expect(piped.stderr.components(separatedBy: "battery.soc").count == 2, "named once: \(piped.stderr)")

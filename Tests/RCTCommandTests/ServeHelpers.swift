@@ -186,19 +186,30 @@ func waitForRefusal(_ endpoint: String, seconds: Double = 3) throws {
 
 /// A free loopback port, for a process that must come back on the same port.
 func freePort() throws -> UInt16 {
+    let (descriptor, port) = try loopbackSocket(listening: false)
+    close(descriptor)
+    return port
+}
+
+/// A TCP socket bound to a free loopback port, listening if asked (the kernel then accepts
+/// connections that nobody answers: a silent host). The caller closes it.
+func loopbackSocket(listening: Bool) throws -> (descriptor: Int32, port: UInt16) {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(descriptor) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var size = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(descriptor, pointer, size) == 0 && getsockname(descriptor, pointer, &size) == 0
+            bind(descriptor, pointer, size) == 0 && (!listening || listen(descriptor, 4) == 0)
+                && getsockname(descriptor, pointer, &size) == 0
         }
     }
-    try #require(bound)
-    return UInt16(bigEndian: address.sin_port)
+    guard bound else {
+        close(descriptor)
+        throw ConnectError(endpoint: "127.0.0.1:0", code: errno)
+    }
+    return (descriptor, UInt16(bigEndian: address.sin_port))
 }
 
 /// Every sample of `/metrics` at `endpoint`, as parsed by prometheus-client's own parser:

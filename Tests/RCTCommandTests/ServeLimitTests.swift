@@ -107,6 +107,14 @@ struct ServeLimitTests {
         #expect(serve.stop() == 0)
     }
 
+    @Test("Limits that need more open files than the process may have: refused at start, with the numbers")
+    func descriptorLimit() throws {
+        let serve = try ChildProcess("/bin/sh", ["-c", "ulimit -n 256 && exec \(RCTBinary.path) --simulator serve --listen 127.0.0.1:0 --max-clients 1024"],
+                                     environment: RCTBinary.environment([:]))
+        #expect(serve.wait(timeout: 20) == 69)
+        #expect(serve.stderr.contains("need 1152 open files, but this process may open only 256"), "\(serve.stderr)")
+    }
+
     @Test("Inverter killed: clients are closed and new ones refused at connect within 3 s; back: reads work within 5 s")
     func deadInverter() throws {
         let port = try freePort()
