@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "RCTServe",
             dependencies: [
-                "RCTProtocol", "RCTTransport", "RCTControl", "CMosquitto",
+                "RCTProtocol", "RCTTransport", "RCTControl", "RCTCapture", "CMosquitto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

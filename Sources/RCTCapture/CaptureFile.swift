@@ -18,6 +18,11 @@ public struct CaptureError: Error, Sendable, Equatable, CustomStringConvertible 
     /// What went wrong, in libpcap's words where it gave some.
     public let message: String
 
+    /// An error saying `message`.
+    public init(message: String) {
+        self.message = message
+    }
+
     public var description: String { message }
 }
 
@@ -108,6 +113,17 @@ public final class CaptureWriter {
     public func write(_ bytes: [UInt8], direction: Direction) {
         var now = timeval()
         gettimeofday(&now, nil)
+        write(bytes, direction: direction, at: now)
+    }
+
+    /// Writes one chunk of the serial stream, stamped `seconds` since 1970 (a chunk kept to be
+    /// written later).
+    public func write(_ bytes: [UInt8], direction: Direction, at seconds: Double) {
+        let whole = seconds.rounded(.down)
+        write(bytes, direction: direction, at: timeval(tv_sec: Int(whole), tv_usec: Int((seconds - whole) * 1e6)))
+    }
+
+    private func write(_ bytes: [UInt8], direction: Direction, at now: timeval) {
         for start in stride(from: 0, to: bytes.count, by: 65534) {
             let record = [direction.rawValue] + bytes[start..<min(bytes.count, start + 65534)]
             var header = pcap_pkthdr(ts: now, caplen: UInt32(record.count), len: UInt32(record.count))

@@ -25,6 +25,8 @@ public final class Gateway: Sendable {
         public var evictableAfter: Double
         /// Seconds between the summary lines of the log: what the clients did meanwhile.
         public var summaryInterval: Double
+        /// Whether the last minutes of the upstream link are kept for download (the web page).
+        public var keepsRecentTraffic = false
         /// Seconds after which a client that has sent nothing since it connected may be
         /// closed to make room at the maximum.
         public static let silentAfterConnecting = 3.0
@@ -80,6 +82,8 @@ public final class Gateway: Sendable {
     public let logger: Logger
     /// The metrics, for `/metrics`.
     public let metrics: GatewayMetrics
+    /// The last minutes of the upstream link, when ``Configuration/keepsRecentTraffic``.
+    public let recentTraffic: RecentTraffic?
     private let state: Mutex<State>
     private let workArrived = DispatchSemaphore(value: 0)
 
@@ -88,6 +92,7 @@ public final class Gateway: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
+        self.recentTraffic = configuration.keepsRecentTraffic ? RecentTraffic() : nil
         self.state = Mutex(State(scheduler: GatewayScheduler(configuration: configuration.scheduling)))
         metrics.linkUp.set(to: 0)
         metrics.clients.set(to: 0)

@@ -60,7 +60,9 @@ public enum GatewayService {
     public static func run(_ configuration: ServeConfiguration, upstream: UpstreamConfiguration, logger: Logger,
                            ready: (_ gateway: Endpoint, _ http: Endpoint?) -> Void) throws(ServeError) {
         try ensureDescriptors(configuration.descriptorsNeeded)
-        let gateway = Gateway(configuration: configuration.gateway, logger: logger)
+        var gatewayConfiguration = configuration.gateway
+        gatewayConfiguration.keepsRecentTraffic = configuration.http != nil
+        let gateway = Gateway(configuration: gatewayConfiguration, logger: logger)
         let inverterMetrics = InverterMetrics(registry: gateway.metrics.registry)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }

@@ -91,8 +91,10 @@ extension Gateway {
                     // must still reach the inverter (a hand-back) has been sent.
                     var options = upstream.clientOptions
                     options.stopsOnSignal = false
+                    let recent = recentTraffic
                     let opened = Client(transport: transport, options: options) { entry in
                         watch.observe(entry)
+                        recent?.record(entry, at: WebSite.wallClock)
                         printer?(entry)
                     }
                     // Open is not enough (a stopped device's TCP stack still accepts): it must answer.

@@ -99,6 +99,14 @@ final class WebHandler: ChannelInboundHandler {
             respond(context, head, status: .ok, body: site.json(site.snapshot().health), type: "application/json")
         case "/api/events":
             stream(head, context)
+        case "/api/capture.pcap":
+            guard let recent = site.gateway.recentTraffic, let bytes = try? recent.pcap() else {
+                return respond(context, head, status: .serviceUnavailable, body: Array("no capture kept\n".utf8), type: "text/plain")
+            }
+            var headers = HTTPHeaders()
+            let name = "rct-upstream-\(Int(WebSite.wallClock)).pcap"
+            headers.add(name: "Content-Disposition", value: "attachment; filename=\"\(name)\"")
+            respond(context, head, status: .ok, body: bytes, type: "application/vnd.tcpdump.pcap", headers: headers)
         default:
             if let asset = WebAsset.named(path) {
                 respond(context, head, status: .ok, body: asset.bytes, type: asset.type)
@@ -119,13 +127,22 @@ final class WebHandler: ChannelInboundHandler {
         site.streams.add(context.channel)
     }
 
-    /// Whether `head` carries `token`, as a bearer token or the page's cookie.
+    /// Whether `head` carries `token`, as a bearer token or the page's cookie. Compared in
+    /// time that does not depend on where a guess goes wrong.
     private func carries(_ token: String, _ head: HTTPRequestHead) -> Bool {
-        if head.headers["Authorization"].contains("Bearer \(token)") { return true }
-        let wanted = "\(Self.tokenCookie)=\(token)"
-        return head.headers["Cookie"].contains { header in
-            header.split(separator: ";").contains { (cookie: Substring) in cookie.drop { $0 == " " } == wanted }
+        let bearer = head.headers["Authorization"].compactMap { $0.hasPrefix("Bearer ") ? $0.dropFirst(7) : nil }
+        let cookies = head.headers["Cookie"].flatMap { $0.split(separator: ";") }.compactMap { cookie -> Substring? in
+            let trimmed = cookie.drop { $0 == " " }
+            return trimmed.hasPrefix("\(Self.tokenCookie)=") ? trimmed.dropFirst(Self.tokenCookie.count + 1) : nil
         }
+        return (bearer + cookies).contains { Self.same(Array($0.utf8), Array(token.utf8)) }
+    }
+
+    /// Whether two byte strings are equal, looking at every byte whatever the first difference.
+    private static func same(_ given: [UInt8], _ wanted: [UInt8]) -> Bool {
+        var difference = UInt8(given.count == wanted.count ? 0 : 1)
+        for index in wanted.indices { difference |= wanted[index] ^ (index < given.count ? given[index] : 0) }
+        return difference == 0
     }
 
     /// Whether a state-changing request came from this server's own page: browsers send the

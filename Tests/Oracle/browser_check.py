@@ -27,6 +27,7 @@ def main():
     parser.add_argument("--follow-key")
     parser.add_argument("--follow-text")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--download", help="save the page's pcap download here")
     arguments = parser.parse_args()
     origin_host = urlparse(arguments.url).netloc
     report = {"console": [], "errors": [], "requests": [], "foreign_requests": []}
@@ -75,6 +76,11 @@ def main():
         headers = page.request.get(arguments.url).headers
         report["csp"] = headers.get("content-security-policy")
         report["cors"] = headers.get("access-control-allow-origin")
+        if arguments.download:
+            with page.expect_download(timeout=10000) as download:
+                page.get_by_role("link", name="Download the last 10 minutes of the inverter link (pcap)").click()
+            download.value.save_as(arguments.download)
+            report["download_name"] = download.value.suggested_filename
         if arguments.screenshot:
             page.wait_for_timeout(1500)
             page.screenshot(path=arguments.screenshot, full_page=True)

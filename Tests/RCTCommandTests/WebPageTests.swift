@@ -32,8 +32,10 @@ struct WebPageTests {
         let serve = try ServeProcess(upstream: ["--host", simulator.endpoint], ["--http", "127.0.0.1:0", "--fast-interval", "1"])
         let http = try #require(serve.process.firstLine()?.split(separator: " ").last.map(String.init))
         let screenshot = RCTBinary.packageRoot + "/.build/web-page.png"
+        let capture = FileManager.default.temporaryDirectory.appendingPathComponent("rct-page-\(getpid()).pcap").path
+        defer { try? FileManager.default.removeItem(atPath: capture) }
         let report = try Self.check("http://\(http)/", ["--screenshot", screenshot, "--follow-key", "battery-power",
-                                                        "--follow-text", "charging 3000 W"]) {
+                                                        "--follow-text", "charging 3000 W", "--download", capture]) {
             // The inverter changes meanwhile: strategy External, 3 kW into the battery.
             usleep(1_500_000)
             let strategy = try rct("--host", simulator.endpoint, "set", "power_mng.soc_strategy", "2")
@@ -65,6 +67,11 @@ struct WebPageTests {
         #expect((report["csp"] as? String)?.hasPrefix("default-src 'none'; script-src 'self'; style-src 'self'") == true)
         #expect(report["cors"] is NSNull)
         #expect(FileManager.default.fileExists(atPath: screenshot))
+        // The page's download of the last minutes of the link is a capture rct decode reads.
+        #expect((report["download_name"] as? String)?.hasPrefix("rct-upstream-") == true)
+        let decoded = try rct("decode", capture)
+        #expect(decoded.status == 0, "\(decoded.stderr)")
+        #expect(decoded.stdout.contains("RESPONSE      0x959930BF battery.soc = 55.0 %"), "\(decoded.stdout.prefix(2000))")
         #expect(serve.stop() == 0)
     }
 
