@@ -65,10 +65,9 @@ public struct LiveValues: Sendable {
         ring.isEmpty ? nil : ring[(start + ring.count - 1) % ring.count]
     }
 
-    /// The samples kept, oldest first, from `since` on (seconds since 1970).
-    public func history(since: Double = -.infinity) -> [Sample] {
-        let ordered = ring[start...] + ring[..<start]
-        return ordered.filter { $0.time >= since }
+    /// The samples kept, oldest first.
+    public func history() -> [Sample] {
+        Array(ring[start...] + ring[..<start])
     }
 
     /// A charted value in the unit the chart shows: percent for the state of charge, watts.

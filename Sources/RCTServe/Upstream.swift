@@ -144,7 +144,7 @@ extension Gateway {
                             try start(work, on: link, window: &window, timer: timer)
                         } else if watch.lastExchange.map({ $0.elapsedSeconds > upstream.keepAlive }) ?? true {
                             // Idle for a while: ask the device something, so a dead one is noticed.
-                            try start(.read(Self.probeRequest), on: link, window: &window, timer: timer)
+                            try start(.read(UpstreamConfiguration.probe), on: link, window: &window, timer: timer)
                         } else {
                             // Nothing to do: read what the link carries, so traffic of others is seen.
                             try link.listen(until: .after(seconds: 0.001)) { _ in }
@@ -179,12 +179,9 @@ extension Gateway {
         }
     }
 
-    /// The read that checks the device answers, as the scheduler would hand it out.
-    static let probeRequest = UpstreamConfiguration.probe
-
     /// Reads ``UpstreamConfiguration/probe`` on a link just opened; throws when it gets no answer.
     private func probe(_ link: Client) throws(ClientError) {
-        guard let object = Registry.standard.object(id: Self.probeRequest.objectID) else { return }
+        guard let object = Registry.standard.object(id: UpstreamConfiguration.probe.objectID) else { return }
         _ = try link.read(object)
     }
 

@@ -96,7 +96,7 @@ final class WebHandler: ChannelInboundHandler {
         case "/api/history":
             respond(context, head, status: .ok, body: site.json(site.history()), type: "application/json")
         case "/api/health":
-            respond(context, head, status: .ok, body: site.json(site.snapshot().health), type: "application/json")
+            respond(context, head, status: .ok, body: site.json(site.health()), type: "application/json")
         case "/api/events":
             stream(head, context)
         case "/api/capture.pcap":

@@ -56,6 +56,8 @@ public final class WebSite: Sendable {
                 state.live.sample(at: now)
                 return state.live.lastSample
             }
+            // Nobody watches: no snapshot to make and encode on the poller's thread.
+            guard streams.count > 0 else { return }
             streams.send("values", json(snapshot()))
             if let sample { streams.send("sample", json(WebAPI.history([sample], hours: Self.historyHours))) }
         }
@@ -71,13 +73,17 @@ public final class WebSite: Sendable {
         return WebAPI.SettingsState(allowed: false, reason: reason)
     }
 
+    /// The link as the gateway sees it now.
+    func health() -> WebAPI.Health {
+        let metrics = gateway.metrics
+        return WebAPI.Health(link_up: gateway.isLinkUp, exchanges: metrics.exchanges.value, answers: metrics.answers.value,
+                             timeouts: metrics.timeouts.value, crc_errors: metrics.crcErrors.value,
+                             foreign_frames: metrics.foreignFrames.value, clients: gateway.externalClients)
+    }
+
     /// What the page shows now.
     func snapshot() -> WebAPI.Snapshot {
         let (live, serial) = state.withLock { ($0.live, $0.serial) }
-        let metrics = gateway.metrics
-        let health = WebAPI.Health(link_up: gateway.isLinkUp, exchanges: metrics.exchanges.value, answers: metrics.answers.value,
-                                   timeouts: metrics.timeouts.value, crc_errors: metrics.crcErrors.value,
-                                   foreign_frames: metrics.foreignFrames.value, clients: gateway.externalClients)
         let readings = catalogue.entries.compactMap { entry -> WebAPI.Reading? in
             guard let reading = live.latest[entry.key] else { return nil }
             let shown = SettingValue.state(reading.value, of: entry, component: entry.isSetting ? "sensor" : entry.component)
@@ -85,7 +91,7 @@ public final class WebSite: Sendable {
             return WebAPI.Reading(key: entry.key, name: entry.name, text: text, number: reading.value.numericValue,
                                   unit: entry.unit, time: reading.time, accepts: entry.rule?.accepted)
         }
-        return WebAPI.Snapshot(time: Self.wallClock, serial: serial, health: health, settings: settingsState, values: readings)
+        return WebAPI.Snapshot(time: Self.wallClock, serial: serial, health: health(), settings: settingsState, values: readings)
     }
 
     /// The history the chart starts with.
