@@ -18,11 +18,19 @@ public enum ActionRequest: Sendable, Equatable {
     /// The longest time limit accepted: 12 hours.
     public static let maximumDuration = 12.0 * 3600
 
-    /// The hold switch's payload: `ON` starts a hold of the default length, `OFF` stops.
+    /// The hold switch's payload: `ON` starts a hold of the default length, `OFF` stops; the
+    /// web page sends a JSON object with `max_duration` (seconds, or a text like `"90m"`).
     public static func hold(_ payload: [UInt8]) -> Result<ActionRequest, Refusal> {
         switch SettingValue.payloadText(payload) {
         case let .failure(refusal):
             return .failure(refusal)
+        case let .success(text) where text.hasPrefix("{"):
+            let fields: [String: JSONScalar]
+            switch options(text, known: ["max_duration"], example: "{\"max_duration\": \"2h\"}") {
+            case let .failure(refusal): return .failure(refusal)
+            case let .success(decoded): fields = decoded
+            }
+            return duration(fields["max_duration"]).map { .hold(duration: $0) }
         case let .success(text):
             switch text.uppercased() {
             case "ON": return .success(.hold(duration: defaultDuration))
@@ -43,14 +51,10 @@ public enum ActionRequest: Sendable, Equatable {
         }
         if text.uppercased() == "OFF" { return .success(.stop) }
         let fields: [String: JSONScalar]
-        do {
-            fields = try JSONDecoder().decode([String: JSONScalar].self, from: Data(text.utf8))
-        } catch {
-            return .failure(Refusal("the charge command is OFF or a JSON object such as {\"power\": 3000, \"target_soc\": 0.8, \"max_duration\": \"2h\"}"))
-        }
-        let known: Set = ["power", "target_soc", "max_duration"]
-        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
-            return .failure(Refusal("unknown option '\(unknown.prefix(40))'; the charge command knows power, target_soc and max_duration"))
+        switch options(text, known: ["power", "target_soc", "max_duration"],
+                       example: "{\"power\": 3000, \"target_soc\": 0.8, \"max_duration\": \"2h\"}") {
+        case let .failure(refusal): return .failure(refusal)
+        case let .success(decoded): fields = decoded
         }
         guard case let .number(power)? = fields["power"] else {
             return .failure(Refusal("power is missing or not a number (watts, 1 to 6000)"))
@@ -72,8 +76,27 @@ public enum ActionRequest: Sendable, Equatable {
         if let fraction = target, !(fraction > 0 && fraction <= 1) {
             return .failure(Refusal("target_soc accepts more than 0 up to 1 (or up to \"100%\")"))
         }
+        return duration(fields["max_duration"]).map { .charge(power: power, targetSOC: target, duration: $0) }
+    }
+
+    /// An action's JSON options, each known by name.
+    private static func options(_ text: String, known: Set<String>, example: String) -> Result<[String: JSONScalar], Refusal> {
+        let fields: [String: JSONScalar]
+        do {
+            fields = try JSONDecoder().decode([String: JSONScalar].self, from: Data(text.utf8))
+        } catch {
+            return .failure(Refusal("the command is OFF or a JSON object such as \(example)"))
+        }
+        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+            return .failure(Refusal("unknown option '\(unknown.prefix(40))'; this command knows \(known.sorted().joined(separator: ", "))"))
+        }
+        return .success(fields)
+    }
+
+    /// The time limit `max_duration` gives: the default without one, at most 12 hours.
+    private static func duration(_ field: JSONScalar?) -> Result<Double, Refusal> {
         let duration: Double?
-        switch fields["max_duration"] {
+        switch field {
         case nil, .null?: duration = defaultDuration
         case let .number(seconds)?: duration = seconds > 0 && seconds.isFinite ? seconds : nil
         case let .text(words)?: duration = DurationText.parse(words)
@@ -81,9 +104,9 @@ public enum ActionRequest: Sendable, Equatable {
         }
         guard let duration else { return .failure(Refusal("max_duration is seconds or a duration such as \"90m\"")) }
         guard duration <= maximumDuration else {
-            return .failure(Refusal("max_duration is at most 12h; an action over MQTT must end by itself"))
+            return .failure(Refusal("max_duration is at most 12h; an action from MQTT or the page must end by itself"))
         }
-        return .success(.charge(power: power, targetSOC: target, duration: duration))
+        return .success(duration)
     }
 }
 

@@ -84,13 +84,20 @@ struct CommandPayloadTests {
 struct ActionRequestTests {
     static func charge(_ text: String) -> Result<ActionRequest, Refusal> { ActionRequest.charge(Array(text.utf8)) }
 
-    @Test("The hold switch takes ON and OFF only; ON has the default time limit")
+    @Test("The hold switch takes ON and OFF; ON has the default time limit; the page's JSON sets its own")
     func hold() {
         #expect(ActionRequest.hold(Array("ON".utf8)) == .success(.hold(duration: 7200)))
         #expect(ActionRequest.hold(Array("off".utf8)) == .success(.stop))
-        guard case .failure = ActionRequest.hold(Array("1".utf8)) else {
-            Issue.record("1 was taken")
-            return
+        #expect(ActionRequest.hold(Array("{\"max_duration\": \"10m\"}".utf8)) == .success(.hold(duration: 600)))
+        #expect(ActionRequest.hold(Array("{}".utf8)) == .success(.hold(duration: 7200)))
+        for (payload, reason) in [("1", "ON or OFF"), ("{\"max_duration\": \"13h\"}", "at most 12h"),
+                                  ("{\"max_duration\": \"soon\"}", "90m"), ("{\"power\": 3000}", "unknown option 'power'"),
+                                  ("{\"max_duration\": ", "JSON object")] {
+            guard case let .failure(refusal) = ActionRequest.hold(Array(payload.utf8)) else {
+                Issue.record("\(payload) was taken")
+                continue
+            }
+            #expect(refusal.description.contains(reason), "\(payload): \(refusal)")
         }
     }
 
