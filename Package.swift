@@ -89,6 +89,7 @@ let package = Package(
         .testTarget(name: "RCTServeTests", dependencies: [
             "RCTServe", "RCTProtocol", "RCTControl", "RCTSimulator",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
     ],
     swiftLanguageModes: [.v6]

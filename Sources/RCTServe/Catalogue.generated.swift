@@ -23,6 +23,11 @@ energy_pv_a	energy.e_dc_total[0]	sensor	energy	total_increasing	kWh	kilo	slow	-	
 energy_pv_b	energy.e_dc_total[1]	sensor	energy	total_increasing	kWh	kilo	slow	-	energy_pv_string_b_watt_hours_total	PV string B energy
 energy_battery_charge	battery.stored_energy	sensor	energy	total_increasing	kWh	kilo	slow	-	energy_battery_charge_watt_hours_total	Battery charge energy
 energy_battery_discharge	battery.used_energy	sensor	energy	total_increasing	kWh	kilo	slow	-	energy_battery_discharge_watt_hours_total	Battery discharge energy
+energy_today_pv_a	energy.e_dc_day[0]	sensor	-	-	kWh	kilo	slow	-	-	PV string A energy today
+energy_today_pv_b	energy.e_dc_day[1]	sensor	-	-	kWh	kilo	slow	-	-	PV string B energy today
+energy_today_grid_feed	energy.e_grid_feed_day	sensor	-	-	kWh	kilo	slow	-	-	Grid feed-in energy today
+energy_today_grid_load	energy.e_grid_load_day	sensor	-	-	kWh	kilo	slow	-	-	Grid consumption energy today
+energy_today_house	energy.e_load_day	sensor	-	-	kWh	kilo	slow	-	-	House consumption energy today
 battery_voltage	battery.voltage	sensor	voltage	measurement	V	-	slow	diagnostic	battery_voltage_volts	Battery voltage
 battery_temperature	battery.temperature	sensor	temperature	measurement	°C	-	slow	diagnostic	battery_temperature_celsius	Battery temperature
 battery_soh	battery.soh	sensor	-	measurement	%	percent	slow	diagnostic	battery_state_of_health_ratio	Battery state of health

@@ -54,7 +54,30 @@ public final class Gateway: Sendable {
         var lastHeard: Double
         /// Whether it has sent anything since it connected.
         var hasSpoken = false
+        /// When it connected.
+        let connectedAt: Double
+        /// Frames it sent.
+        var frames = 0
+        /// The objects it asked for last, newest last, each once.
+        var asked: [ObjectID] = []
     }
+
+    /// One client as the web page's health section shows it.
+    public struct ClientReport: Sendable, Equatable, Encodable {
+        /// Its address and port, or the part of the daemon it is (`poller`, `commands`).
+        public let name: String
+        /// Whether it is a part of the daemon itself.
+        public let isInternal: Bool
+        /// Seconds since it connected.
+        public let connectedFor: Double
+        /// Frames it sent.
+        public let requests: Int
+        /// The objects it asked for last, by name, newest last.
+        public let asks: [String]
+    }
+
+    /// How many objects a client report names.
+    static let reportedObjects = 6
 
     private struct State {
         var scheduler: GatewayScheduler
@@ -119,7 +142,8 @@ public final class Gateway: Sendable {
             }
             let id = state.nextID
             state.nextID += 1
-            state.clients[id] = ClientState(peer: peer, name: name, requests: counter, isInternal: isInternal, lastHeard: now)
+            state.clients[id] = ClientState(peer: peer, name: name, requests: counter, isInternal: isInternal, lastHeard: now,
+                                            connectedAt: now)
             if !isInternal { state.summary.connections += 1 }
             state.scheduler.connect(id)
             return ((id, state.clients.count), evicted)
@@ -228,6 +252,12 @@ public final class Gateway: Sendable {
             guard let client = state.clients[id] else { return nil }
             state.clients[id]?.lastHeard = now
             state.clients[id]?.hasSpoken = true
+            state.clients[id]?.frames += 1
+            if client.asked.last != frame.objectID {
+                var asked = client.asked.filter { $0 != frame.objectID }
+                asked.append(frame.objectID)
+                state.clients[id]?.asked = asked.suffix(Self.reportedObjects)
+            }
             if !client.isInternal { state.summary.requests += 1 }
             // While the link is down, clients get silence: nothing is queued for later.
             guard state.linkUp else { return (.ignored, client) }
@@ -333,6 +363,17 @@ public final class Gateway: Sendable {
 
     /// TCP clients connected now (the daemon's own not counted).
     public var externalClients: Int { state.withLock { Self.externalCount($0) } }
+
+    /// Every client now, oldest first: who is connected and what each asks for.
+    public func clientReports() -> [ClientReport] {
+        let now = Self.now
+        let clients = state.withLock { $0.clients.sorted { $0.key < $1.key }.map(\.value) }
+        let registry = Registry.standard
+        return clients.map { client in
+            ClientReport(name: client.name, isInternal: client.isInternal, connectedFor: now - client.connectedAt,
+                         requests: client.frames, asks: client.asked.map { registry.object(id: $0)?.name ?? "\($0)" })
+        }
+    }
 
     /// Whether the upstream link is open now.
     public var isLinkUp: Bool { state.withLock { $0.linkUp } }

@@ -65,6 +65,10 @@ public struct GatewayMetrics: Sendable {
     public let foreignFrames: Tally
     /// Time from sending a request upstream to its answer.
     let answerTime: DurationHistogram
+    /// The latest answer times, for percentiles on the web page.
+    public let recentAnswerTimes = SharedAnswerTimes()
+    /// Times the frame decoder dropped or passed over bytes to find the next frame.
+    public let resyncs: Tally
 
     /// Fresh metrics in a new registry.
     public init() {
@@ -82,6 +86,7 @@ public struct GatewayMetrics: Sendable {
         crcErrors = Tally(counter("upstream", "crc_errors", "Frames from the inverter link whose checksum failed."))
         linkUp = gauge("upstream", "link_up", "", "1 while the link to the inverter is open, else 0.")
         reconnects = counter("upstream", "reconnects", "Times the link was opened again after it was lost.")
+        resyncs = Tally(counter("upstream", "resyncs", "Times the frame decoder dropped or passed over bytes to find the next frame."))
         foreignFrames = Tally(counter("upstream", "foreign_frames", "Frames on the inverter link this gateway did not cause."))
         clients = gauge("gateway", "clients", "", "Gateway clients connected now.")
         refusedClients = counter("gateway", "refused_clients", "Clients turned away at the maximum.")

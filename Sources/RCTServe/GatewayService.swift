@@ -23,11 +23,14 @@ public struct ServeConfiguration: Sendable {
     public var intervals: InverterPoller.Intervals
     /// What the HTTP server allows its clients.
     public var httpLimits: HTTPLimits
+    /// A trace entry's lines as `--trace` prints them, for the web page's live trace.
+    public var traceLines: (@Sendable (TraceEntry) -> [String])?
 
     /// A configuration.
     public init(listen: Endpoint = Endpoint(host: "127.0.0.1"), http: Endpoint? = nil, httpToken: String? = nil,
                 gateway: Gateway.Configuration = .init(), mqtt: BridgeConfiguration? = nil,
-                intervals: InverterPoller.Intervals = .init(), httpLimits: HTTPLimits = .init()) {
+                intervals: InverterPoller.Intervals = .init(), httpLimits: HTTPLimits = .init(),
+                traceLines: (@Sendable (TraceEntry) -> [String])? = nil) {
         self.listen = listen
         self.http = http
         self.httpToken = httpToken
@@ -35,6 +38,7 @@ public struct ServeConfiguration: Sendable {
         self.mqtt = mqtt
         self.intervals = intervals
         self.httpLimits = httpLimits
+        self.traceLines = traceLines
     }
 
     /// File descriptors the daemon may need at its limits: every gateway client and HTTP
@@ -57,7 +61,7 @@ public enum GatewayService {
     /// On a signal a running battery action hands back first, through the still open link;
     /// then the poller and the MQTT connection end (saying `offline`), every client, the
     /// listeners and the link are closed, and it returns.
-    public static func run(_ configuration: ServeConfiguration, upstream: UpstreamConfiguration, logger: Logger,
+    public static func run(_ configuration: ServeConfiguration, upstream given: UpstreamConfiguration, logger: Logger,
                            ready: (_ gateway: Endpoint, _ http: Endpoint?) -> Void) throws(ServeError) {
         try ensureDescriptors(configuration.descriptorsNeeded)
         var gatewayConfiguration = configuration.gateway
@@ -72,9 +76,28 @@ public enum GatewayService {
                 try channel.pipeline.syncOperations.addHandler(GatewayClientHandler(gateway: gateway))
             }.childChannelOption(.socketOption(.tcp_nodelay), value: 1).childChannelOption(.allowRemoteHalfClosure, value: false)
         }, endpoint: configuration.listen, logger: logger)
+        // Requests of the daemon's own wait for the gateway's queue as well as for the inverter.
+        let ownTimeout = 4 * given.clientOptions.timeout + 2
+        let scheduling = configuration.gateway.scheduling
+        // One path for the commands of Home Assistant and of the page.
+        let desk = configuration.http != nil || configuration.mqtt != nil
+            ? CommandDesk(catalogue: .standard, gateway: gateway, allowsWrites: scheduling.allowsWrites,
+                          batteryPowerLimit: scheduling.batteryPowerLimit, timeout: ownTimeout, logger: logger)
+            : nil
         let site = configuration.http.map { _ in
-            WebSite(catalogue: .standard, gateway: gateway, registry: gateway.metrics.registry, token: configuration.httpToken,
+            WebSite(catalogue: .standard, gateway: gateway, desk: desk, registry: gateway.metrics.registry, token: configuration.httpToken,
                     fastInterval: configuration.intervals.fast) { inverterMetrics.updateAges(now: Gateway.now) }
+        }
+        var upstream = given
+        if let site, let describe = configuration.traceLines {
+            // The page's live trace sees what --trace prints, while a page shows it.
+            upstream.makeTracePrinter = {
+                let printer = given.makeTracePrinter()
+                return { entry in
+                    printer?(entry)
+                    site.trace(entry, describedBy: describe)
+                }
+            }
         }
         var httpListener: (any Channel)?
         if let endpoint = configuration.http, let site {
@@ -106,12 +129,11 @@ public enum GatewayService {
             listener.update(open: gateway.acceptsNewClients())
         }
         logger.info("gateway listening on \(listening); \(configuration.gateway.scheduling.allowsWrites ? "writes allowed (validated and read back)" : "read-only")")
-        // Requests of the daemon's own wait for the gateway's queue as well as for the inverter.
-        let ownTimeout = 4 * upstream.clientOptions.timeout + 2
-        let bridge = configuration.mqtt.map {
-            HomeAssistantBridge(configuration: $0, catalogue: .standard, gateway: gateway, timeout: ownTimeout,
-                                slowInterval: configuration.intervals.slow, logger: logger)
+        let bridge = configuration.mqtt.flatMap { mqtt in
+            desk.map { HomeAssistantBridge(configuration: mqtt, catalogue: .standard, desk: $0, slowInterval: configuration.intervals.slow, logger: logger) }
         }
+        if let bridge { desk?.observe(bridge.observer) }
+        if let site { desk?.observe(site.observer) }
         var listeners: [InverterPoller.Listener] = []
         if let site {
             listeners.append(site.listener)
@@ -127,6 +149,7 @@ public enum GatewayService {
         let watcher = WorkerThread {
             while Interruption.firstSignal == nil && !gateway.isStopping { usleepSeconds(0.05) }
             if let signal = Interruption.firstSignal { logger.info("\(Interruption.name(of: signal)): stopping") }
+            desk?.stop()
             bridge?.stop()
             poller?.stop()
             gateway.stop()

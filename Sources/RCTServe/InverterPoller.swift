@@ -25,13 +25,14 @@ public final class InverterPoller: Sendable {
 
     /// How often entries are read.
     public struct Intervals: Sendable, Equatable {
-        /// Seconds between reads of fast entries (10 unless configured).
+        /// Seconds between reads of fast entries (1 unless configured): a change of power
+        /// reaches the page and MQTT within 2 s (Documentation/Performance.md).
         public var fast: Double
         /// Seconds between reads of slow entries (300 unless configured).
         public var slow: Double
 
-        /// Every 10 s and every 5 min unless told otherwise.
-        public init(fast: Double = 10, slow: Double = 300) {
+        /// Every second and every 5 min unless told otherwise.
+        public init(fast: Double = 1, slow: Double = 300) {
             self.fast = fast
             self.slow = slow
         }

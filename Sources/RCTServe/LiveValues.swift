@@ -27,14 +27,19 @@ public struct LiveValues: Sendable {
 
     /// How many samples are kept: the oldest go first.
     public let capacity: Int
+    /// The least time between two samples kept, in seconds: the chart's resolution, so a
+    /// fast poll does not make the history heavier.
+    public let spacing: Double
     /// The latest reading of each key.
     public private(set) var latest: [String: Reading] = [:]
     private var ring: [Sample] = []
     private var start = 0
 
-    /// An empty store that keeps `capacity` samples (at least one).
-    public init(capacity: Int) {
+    /// An empty store that keeps `capacity` samples (at least one), `spacing` seconds apart
+    /// at the least.
+    public init(capacity: Int, spacing: Double = 0) {
         self.capacity = max(1, capacity)
+        self.spacing = spacing
     }
 
     /// The capacity for `hours` of history at one sample every `interval` seconds.
@@ -47,8 +52,11 @@ public struct LiveValues: Sendable {
         latest[entry.key] = Reading(key: entry.key, value: value, time: time)
     }
 
-    /// Keeps a sample of every charted key's latest value, at the end of a round of the poll.
-    public mutating func sample(at time: Double) {
+    /// Keeps a sample of every charted key's latest value, at the end of a round of the poll,
+    /// unless the last one kept is less than ``spacing`` old; says whether it kept one.
+    @discardableResult
+    public mutating func sample(at time: Double) -> Bool {
+        if let last = lastSample, time - last.time < spacing { return false }
         let sample = Sample(time: time, values: Self.chartedKeys.map { key in
             latest[key].flatMap { reading in reading.value.numericValue.map { Self.shown($0, key: key) } }
         })
@@ -58,6 +66,7 @@ public struct LiveValues: Sendable {
             ring[start] = sample
             start = (start + 1) % capacity
         }
+        return true
     }
 
     /// The newest sample.

@@ -231,6 +231,7 @@ extension Gateway {
             link.exchangeEnded()
             metrics.answers.increment()
             metrics.answerTime.recordNanoseconds(Deadline.now.nanoseconds - flight.started.nanoseconds)
+            metrics.recentAnswerTimes.record(flight.started.elapsedSeconds)
             if flight.attempts == 1 { timer.record(flight.started.elapsedSeconds) }
             complete(read.work, answer: frame, retried: flight.attempts > 1, lateAnswers: 2 * timer.timeout)
         }
@@ -327,6 +328,8 @@ final class LinkWatch {
                 unreported += 1
             case (.received, .event(.crcMismatch)):
                 gateway.metrics.crcErrors.increment()
+            case (.received, .event(.skipped)), (.received, .event(.interrupted)), (.received, .event(.oversize)):
+                gateway.metrics.resyncs.increment()
             default:
                 continue
             }

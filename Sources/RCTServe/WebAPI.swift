@@ -9,7 +9,26 @@ enum WebAPI {
         let serial: String?
         let health: Health
         let settings: SettingsState
+        let actions: Actions
         let values: [Reading]
+        /// The latest command results, oldest first (the `result` topic's messages); in
+        /// `/api/values` only, events bring each new one.
+        let results: [CommandResult]?
+    }
+
+    /// The battery actions the page offers.
+    struct Actions: Encodable {
+        /// The action running now (`hold`, `charge`), if any.
+        let running: String?
+        /// The reserve presets' buttons.
+        let reserves: [Reserve]
+    }
+
+    /// One reserve preset's button.
+    struct Reserve: Encodable {
+        /// The action's key: `reserve_winter`.
+        let key: String
+        let name: String
     }
 
     /// Whether the page may change settings, and why not.
@@ -40,8 +59,35 @@ enum WebAPI {
         let answers: Int
         let timeouts: Int
         let crc_errors: Int
+        let resyncs: Int
         let foreign_frames: Int
+        /// Answer times of the last ``AnswerTimes/capacity`` answers, milliseconds; nil before any.
+        let latency_p50_ms: Double?
+        let latency_p99_ms: Double?
+        /// How many answers the percentiles are of.
+        let latency_answers: Int
+        /// Gateway clients connected now (the daemon's own parts not counted).
         let clients: Int
+        /// Every client, the daemon's own parts included, and what each asks for.
+        let client_list: [Client]
+    }
+
+    /// One gateway client in `/api/health`.
+    struct Client: Encodable {
+        let name: String
+        let daemon: Bool
+        let connected_s: Double
+        let requests: Int
+        /// The objects it asked for last, newest last.
+        let asks: [String]
+    }
+
+    /// Each `trace` event of `/api/trace`: one chunk of the link, as `--trace` prints it.
+    struct TraceEntry: Encodable {
+        /// Seconds since 1970.
+        let time: Double
+        /// The raw bytes, then each frame or diagnostic decoded from them.
+        let lines: [String]
     }
 
     /// `/api/history` and each `sample` event: rows of [time, value of each key].

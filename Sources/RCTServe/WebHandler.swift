@@ -8,14 +8,16 @@ import NIOHTTP1
 /// Every response forbids framing and sniffing and allows the page only its own files (a
 /// Content-Security-Policy of `'self'`); there are no CORS headers, so other sites' scripts
 /// cannot read anything. Requests that would change something (POST) must come from the page
-/// itself (their Origin is this server) and are refused while changing settings from the page
-/// is not available. With a token (`--http-token-file`), every request must carry it.
+/// itself (their Origin is this server); they go to the ``CommandDesk``, as Home Assistant's
+/// commands do. With a token (`--http-token-file`), every request must carry it.
 final class WebHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let site: WebSite
     private var request: HTTPRequestHead?
+    /// The body of a POST so far; nil once it has passed ``maximumBody`` (the request is refused).
+    private var body: [UInt8]? = []
     /// A request whose answer waits for the client to read again.
     private var waiting: HTTPRequestHead?
 
@@ -30,12 +32,17 @@ final class WebHandler: ChannelInboundHandler {
     /// The cookie that carries the token once a browser has given it in the address.
     static let tokenCookie = "rct_token"
 
+    /// The largest POST body read: a command's payload is at most 256 bytes.
+    static let maximumBody = 1024
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case let .head(head):
             request = head
-        case .body:
-            break
+            body = []
+        case var .body(part):
+            guard let read = body else { return }
+            body = read.count + part.readableBytes <= Self.maximumBody ? read + (part.readBytes(length: part.readableBytes) ?? []) : nil
         case .end:
             guard let head = request else { return }
             request = nil
@@ -78,7 +85,7 @@ final class WebHandler: ChannelInboundHandler {
                 return respond(context, head, status: .forbidden, body: Array("refused: the request did not come from this page\n".utf8),
                                type: "text/plain")
             }
-            respond(context, head, status: .forbidden, body: Array((site.settingsState.reason + "\n").utf8), type: "text/plain")
+            command(path, head, context)
         case .GET, .HEAD:
             route(path, head, context)
         default:
@@ -92,13 +99,15 @@ final class WebHandler: ChannelInboundHandler {
             site.beforeScrape()
             respond(context, head, status: .ok, body: site.registry.emitToBuffer(), type: "text/plain; version=0.0.4; charset=utf-8")
         case "/api/values":
-            respond(context, head, status: .ok, body: site.json(site.snapshot()), type: "application/json")
+            respond(context, head, status: .ok, body: site.json(site.snapshot(withResults: true)), type: "application/json")
         case "/api/history":
             respond(context, head, status: .ok, body: site.json(site.history()), type: "application/json")
         case "/api/health":
             respond(context, head, status: .ok, body: site.json(site.health()), type: "application/json")
         case "/api/events":
-            stream(head, context)
+            stream(head, context, to: site.streams, first: Array("event: values\ndata: ".utf8) + site.json(site.snapshot()) + Array("\n\n".utf8))
+        case "/api/trace":
+            stream(head, context, to: site.traces, first: Array(": the link's frames follow as they cross it\n\n".utf8))
         case "/api/capture.pcap":
             guard let recent = site.gateway.recentTraffic, let bytes = try? recent.pcap() else {
                 return respond(context, head, status: .serviceUnavailable, body: Array("no capture kept\n".utf8), type: "text/plain")
@@ -116,15 +125,57 @@ final class WebHandler: ChannelInboundHandler {
         }
     }
 
-    /// Starts a Server-Sent Events stream: the current values at once, then every poll's.
-    private func stream(_ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
+    /// Hands a change asked for by the page to the command desk (the path Home Assistant's
+    /// commands take) and answers with its result once it is settled: `POST
+    /// /api/settings/KEY` and `POST /api/actions/KEY`, the body being the payload MQTT takes.
+    private func command(_ path: String, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
+        let request: CommandDesk.Request
+        if path.hasPrefix("/api/settings/") {
+            request = .set(key: String(path.dropFirst("/api/settings/".count)), payload: body ?? [])
+        } else if path.hasPrefix("/api/actions/") {
+            request = .action(key: String(path.dropFirst("/api/actions/".count)), payload: body ?? [])
+        } else {
+            return respond(context, head, status: .notFound, body: Array("POST goes to /api/settings/KEY or /api/actions/KEY\n".utf8),
+                           type: "text/plain")
+        }
+        guard body != nil else {
+            return respond(context, head, status: .payloadTooLarge, body: Array("a command is at most \(Self.maximumBody) bytes\n".utf8),
+                           type: "text/plain")
+        }
+        guard let desk = site.desk else {
+            return respond(context, head, status: .forbidden, body: Array((site.settingsState.reason + "\n").utf8), type: "text/plain")
+        }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let site = site
+        desk.submit(request, from: "the page") { result in
+            let json = site.json(result)
+            bound.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.respond(context, head, status: Self.status(of: result), body: json, type: "application/json")
+            }
+        }
+    }
+
+    /// The HTTP status of a command's result: 403 when writes are off, 502 when the inverter
+    /// failed it; otherwise 200, the outcome (`written`, `refused` with its reason, ...)
+    /// being in the body, as on the MQTT result topic: a value the rules refuse is an answer
+    /// of the daemon, not a failed request (and no error in the browser's console).
+    static func status(of result: CommandResult) -> HTTPResponseStatus {
+        switch result.outcome {
+        case "refused" where result.reason?.contains("--allow-writes") == true: .forbidden
+        case "failed": .badGateway
+        default: .ok
+        }
+    }
+
+    /// Starts a Server-Sent Events stream among `streams`, with `first` at once.
+    private func stream(_ head: HTTPRequestHead, _ context: ChannelHandlerContext, to streams: EventStreams, first: [UInt8]) {
         var headers = Self.securityHeaders
         headers.add(name: "Content-Type", value: "text/event-stream")
         headers.add(name: "Cache-Control", value: "no-store")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
-        let first = Array("event: values\ndata: ".utf8) + site.json(site.snapshot()) + Array("\n\n".utf8)
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: first)))), promise: nil)
-        site.streams.add(context.channel)
+        streams.add(context.channel)
     }
 
     /// Whether `head` carries `token`, as a bearer token or the page's cookie. Compared in

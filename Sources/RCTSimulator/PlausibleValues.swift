@@ -12,6 +12,12 @@ enum PlausibleValues {
         "battery.current": .float(0),
         "battery.stored_energy": .float(1_254_300),
         "battery.used_energy": .float(1_187_600),
+        // Since midnight: a sunny half day.
+        "energy.e_dc_day[0]": .float(5_240),
+        "energy.e_dc_day[1]": .float(3_110),
+        "energy.e_grid_feed_day": .float(4_870),
+        "energy.e_grid_load_day": .float(1_260),
+        "energy.e_load_day": .float(5_930),
         "g_sync.p_ac_load_sum_lp": .float(640),
         "g_sync.p_ac_grid_sum_lp": .float(-1210),
         "g_sync.p_ac_sum_lp": .float(1850),

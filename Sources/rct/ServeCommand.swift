@@ -93,7 +93,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("topic-prefix"), help: ArgumentHelp("The prefix of rct's own MQTT topics (default rct).", valueName: "prefix"))
     var topicPrefix: String?
 
-    @Option(name: .customLong("fast-interval"), help: ArgumentHelp("Seconds between reads of fast values for MQTT and metrics (default 10).", valueName: "seconds"))
+    @Option(name: .customLong("fast-interval"), help: ArgumentHelp("Seconds between reads of fast values for the page, MQTT and metrics (default 1).", valueName: "seconds"))
     var fastInterval: Double?
 
     @Option(name: .customLong("slow-interval"), help: ArgumentHelp("Seconds between reads of slow values: energy, temperatures, settings (default 300).", valueName: "seconds"))
@@ -205,8 +205,9 @@ struct ServeCommand: ParsableCommand {
                                            batteryPowerLimit: batteryPowerLimit ?? WriteRules.defaultBatteryPowerLimit),
                            maximumClients: maximumClients ?? 16, idleTimeout: idleTimeout ?? 300),
             mqtt: bridge,
-            intervals: .init(fast: fastInterval ?? 10, slow: slowInterval ?? 300),
-            httpLimits: .init(maximumConnections: maximumHTTPConnections ?? 64, timeout: httpTimeout ?? 15))
+            intervals: .init(fast: fastInterval ?? 1, slow: slowInterval ?? 300),
+            httpLimits: .init(maximumConnections: maximumHTTPConnections ?? 64, timeout: httpTimeout ?? 15),
+            traceLines: Session.traceLines)
         let saysMetrics = metrics != nil
         do throws(ServeError) {
             try GatewayService.run(configuration, upstream: upstream, logger: Logger(label: "rct.serve")) { gateway, http in

@@ -105,13 +105,20 @@ final class Session {
 
     /// Prints a trace entry on stderr: the raw hex, then what it decodes to.
     static func printTrace(_ entry: TraceEntry) {
+        for line in traceLines(entry) { Console.error(line) }
+    }
+
+    /// A trace entry's lines, as `--trace` prints them and the web page's live trace shows
+    /// them: the raw hex, then what it decodes to.
+    @Sendable static func traceLines(_ entry: TraceEntry) -> [String] {
         let arrow = entry.direction == .sent ? ">" : "<"
         let time = FrameDump.seconds(entry.time)
         // An entry without bytes is what the decoder closed when the line went quiet.
-        Console.error("trace \(time) \(arrow) " + (entry.bytes.isEmpty ? "(line quiet)" : HexText.format(entry.bytes)))
+        var lines = ["trace \(time) \(arrow) " + (entry.bytes.isEmpty ? "(line quiet)" : HexText.format(entry.bytes))]
         var objects = LocalRegistry(.standard)
         for output in entry.decoded {
-            Console.error("trace \(time) \(arrow)   " + DumpLine(output: output, raw: nil, objects: &objects).text)
+            lines.append("trace \(time) \(arrow)   " + DumpLine(output: output, raw: nil, objects: &objects).text)
         }
+        return lines
     }
 }

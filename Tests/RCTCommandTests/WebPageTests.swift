@@ -50,8 +50,14 @@ struct WebPageTests {
         #expect(shown["pv-power"] == "1950 W" && shown["house-power"] == "640 W" && shown["grid-power"] == "to the grid 1210 W")
         #expect(report["followed_after_s"] != nil, "the page followed the change")
         // Read-only: every control disabled, with the reason and the option that enables writes.
-        #expect(report["controls"] as? Int == 9)
+        // Nine settings and the time limits of hold and charge; every button disabled as well.
+        #expect(report["controls"] as? Int == 11)
         #expect(report["controls_disabled"] as? Bool == true)
+        #expect(report["buttons"] as? Int == 9 + 2 + 3 + 1)
+        #expect(report["buttons_disabled"] as? Bool == true)
+        // Today's energy, the inverter's day counters: 5.24 + 3.11 kWh from the solar strings, as the simulator holds them.
+        #expect(report["today"] as? [String: String] == ["today-pv": "8.35 kWh", "today-feed": "4.87 kWh", "today-load": "1.26 kWh",
+                                                         "today-house": "5.93 kWh"])
         #expect((report["settings_note"] as? String)?.contains("--allow-writes") == true)
         #expect((report["setting_labels"] as? [String])?.contains("New value for Minimum state of charge") == true)
         // No console message, no error, no request beyond the daemon; the chart is drawn.
@@ -72,6 +78,46 @@ struct WebPageTests {
         let decoded = try rct("decode", capture)
         #expect(decoded.status == 0, "\(decoded.stderr)")
         #expect(decoded.stdout.contains("RESPONSE      0x959930BF battery.soc = 55.0 %"), "\(decoded.stdout.prefix(2000))")
+        #expect(serve.stop() == 0)
+    }
+
+    @Test("With --allow-writes the page changes a setting, refuses an invalid one, holds and stops, and a charge ends by itself: each checked on the inverter")
+    func writes() throws {
+        let simulator = try SimulatorProcess()
+        defer { simulator.stop() }
+        let serve = try ServeProcess(upstream: ["--host", simulator.endpoint], ["--http", "127.0.0.1:0", "--fast-interval", "1", "--allow-writes"])
+        let http = try #require(serve.process.firstLine()?.split(separator: " ").last.map(String.init))
+        let report = try Self.check("http://\(http)/", ["--writes", "--rct", RCTBinary.path, "--inverter", simulator.endpoint])
+        #expect(report["controls_disabled"] as? Bool == false)
+        let steps = try #require(report["writes"] as? [String: Any], "\(report)")
+        // The setting is on the inverter, read directly; the page said so.
+        #expect(steps["set_direct"] as? String == "power_mng.soc_min 30.0 %", "\(steps)")
+        #expect((steps["set_shown"] as? String)?.contains("set soc_min: written, power_mng.soc_min = 30") == true, "\(steps)")
+        // Out of range: refused with the rule's reason, and nothing written.
+        #expect((steps["invalid_shown"] as? String)?.contains("refused") == true)
+        #expect((steps["invalid_shown"] as? String)?.contains("the nearest it takes is 100 %") == true, "\(steps)")
+        #expect(steps["invalid_direct"] as? String == "power_mng.soc_min 30.0 %")
+        // Hold: strategy External with 0 W while it runs; handed back to Internal when stopped.
+        #expect(steps["hold_direct"] as? String == "power_mng.soc_strategy 2 (External)\npower_mng.battery_power_extern 0 W", "\(steps)")
+        #expect(steps["hold_controls_disabled"] as? Bool == true)
+        #expect(steps["hold_stopped_direct"] as? String == "power_mng.soc_strategy 4 (Internal)\npower_mng.battery_power_extern 0 W", "\(steps)")
+        // Charge: 2 kW into the battery, ended by its 6 s limit without a click, handed back.
+        #expect(steps["charge_direct"] as? String == "power_mng.soc_strategy 2 (External)\npower_mng.battery_power_extern -2000 W", "\(steps)")
+        #expect(steps["charge_ended_direct"] as? String == "power_mng.soc_strategy 4 (Internal)\npower_mng.battery_power_extern 0 W", "\(steps)")
+        let ended = try #require(steps["charge_ended_after_s"] as? Double)
+        #expect(ended >= 6 && ended < 25, "\(ended) s")
+        // The live trace shows frames, and the filter keeps only the object asked for.
+        #expect((steps["trace_lines"] as? Int ?? 0) >= 2, "\(steps)")
+        #expect(steps["trace_decoded_lines_filtered"] as? Bool == true, "\(steps["trace_sample"] ?? "")")
+        #expect((steps["trace_sample"] as? [String])?.contains { $0.contains("0x959930BF battery.soc") } == true, "\(steps)")
+        // Health: answer-time percentiles and the daemon's own clients with what they ask.
+        let health = try #require(report["health"] as? [String: String])
+        #expect(health["Answer time, median"]?.hasSuffix(" ms") == true, "\(health)")
+        #expect(health["Answer time, 99th percentile"]?.hasSuffix(" ms") == true)
+        #expect((report["clients"] as? [String])?.contains { $0.hasPrefix("poller (rct serve itself)") } == true, "\(report["clients"] ?? "")")
+        #expect((report["console_before_posts"] as? [String]) == [], "\(report["console_before_posts"] ?? "")")
+        #expect((report["errors"] as? [String]) == [])
+        #expect((report["foreign_requests"] as? [String]) == [])
         #expect(serve.stop() == 0)
     }
 

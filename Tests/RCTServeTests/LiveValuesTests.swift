@@ -23,4 +23,12 @@ struct LiveValuesTests {
         #expect(live.latest["grid_power"]?.value == .float(-1210.4))
         #expect(LiveValues.capacity(hours: 24, interval: 10) == 8640)
     }
+
+    @Test("A poll faster than the spacing adds a sample only once the spacing has passed")
+    func spacing() throws {
+        var live = LiveValues(capacity: 100, spacing: 10)
+        let kept = (0..<25).map { second in live.sample(at: Double(second)) }
+        #expect(kept.indices.filter { kept[$0] } == [0, 10, 20])
+        #expect(live.history().map(\.time) == [0, 10, 20])
+    }
 }
