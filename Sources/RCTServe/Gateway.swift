@@ -145,7 +145,8 @@ public final class Gateway: Sendable {
             state.clients[id] = ClientState(peer: peer, name: name, requests: counter, isInternal: isInternal, lastHeard: now,
                                             connectedAt: now)
             if !isInternal { state.summary.connections += 1 }
-            state.scheduler.connect(id)
+            // The daemon's own parts read afresh (see GatewayScheduler.connect).
+            state.scheduler.connect(id, maximumAge: isInternal ? 0 : nil)
             return ((id, state.clients.count), evicted)
         }
         if let evicted {

@@ -155,6 +155,8 @@ public struct GatewayScheduler: Sendable {
     private var virtualTime = 0.0
     /// When each client last got an upstream answer.
     private var answeredAt: [GatewayClientID: Double] = [:]
+    /// Clients that take cached answers only up to this age, not the configured freshness.
+    private var maximumAge: [GatewayClientID: Double] = [:]
     /// Plain reads that ended without an answer, until when their late answer may still come.
     private var awaitingLateAnswer: [RequestKey: Double] = [:]
     /// Objects that have answered: a read of one that then gets no answer is a fault of the link.
@@ -186,8 +188,12 @@ public struct GatewayScheduler: Sendable {
     public var cachedCount: Int { cache.count }
 
     /// Registers a client.
-    public mutating func connect(_ client: GatewayClientID) {
+    /// `maximumAge`, if given, bounds the age of the cached answers the client takes (0:
+    /// none): the daemon's own poller reads afresh, so what it publishes is not a cached
+    /// value up to a freshness window old, and its reads refresh the cache for the others.
+    public mutating func connect(_ client: GatewayClientID, maximumAge age: Double? = nil) {
         guard queues[client] == nil else { return }
+        maximumAge[client] = age
         ring.append(client)
         queues[client] = []
         usage[client] = virtualTime
@@ -200,6 +206,7 @@ public struct GatewayScheduler: Sendable {
         ring.removeAll { $0 == client }
         usage[client] = nil
         answeredAt[client] = nil
+        maximumAge[client] = nil
         if lastServed == client { lastServed = nil }
         for key in waiters.keys {
             waiters[key]?.removeAll { $0 == client }
@@ -235,7 +242,8 @@ public struct GatewayScheduler: Sendable {
             if key.objectID == GatewayStatus.objectID, !key.command.isPlant {
                 return .answeredFromCache(GatewayStatus(allowsWrites: configuration.allowsWrites).frame)
             }
-            if let cached = cache[key], now - cached.time <= configuration.freshness, now >= cached.time {
+            if let cached = cache[key], now - cached.time <= min(configuration.freshness, maximumAge[client] ?? .infinity),
+               now >= cached.time {
                 return .answeredFromCache(cached.answer)
             }
             if var waiting = waiters[key] {

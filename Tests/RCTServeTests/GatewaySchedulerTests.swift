@@ -166,6 +166,18 @@ struct GatewaySchedulerTests {
         #expect(scheduler.receive(Self.read(Self.soc), from: 1, at: 11.1) == .queued)
     }
 
+    @Test("A client connected with a maximum age of 0 (the daemon's poller) reads afresh, and refreshes the cache for the others")
+    func readsAfresh() {
+        var scheduler = GatewayScheduler(configuration: .init(freshness: 1))
+        scheduler.connect(1)
+        scheduler.connect(2, maximumAge: 0)
+        _ = scheduler.receive(Self.read(Self.soc), from: 1, at: 10)
+        _ = Self.drain(&scheduler, at: 10)
+        #expect(scheduler.receive(Self.read(Self.soc), from: 2, at: 10.5) == .queued)
+        _ = Self.drain(&scheduler, at: 10.6) { _ in Self.answer(Self.soc, 2) }
+        #expect(scheduler.receive(Self.read(Self.soc), from: 1, at: 11.5) == .answeredFromCache(Self.answer(Self.soc, 2)))
+    }
+
     @Test("History requests are keyed by their timestamp")
     func historyKeys() {
         var scheduler = GatewayScheduler()
