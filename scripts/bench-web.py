@@ -2,17 +2,20 @@
 """How fast a change reaches the page of `rct serve --http`, what share of the link that
 costs, and what open pages cost the daemon (Documentation/Performance.md, "The web page").
 
-  scripts/bench-web.py [--rct .build/release/rct] [--changes 60] [--pages 20] [--browser-runs 5]
+  scripts/bench-web.py [--rct .build/release/rct] [--changes 60] [--pages 20] [--browser-runs 5] [--no-mqtt]
 
 Starts `rct simulator --realistic` and `rct serve --http` with its defaults on ports they
-picked themselves, and three python rctclient clients polling the gateway meanwhile
-(Tests/Oracle/polling_clients.py, one read per object, a round a second). Then:
+picked themselves (and, unless --no-mqtt, a Mosquitto broker for `--mqtt`, on a port that
+was free a moment before), and three python rctclient clients polling the gateway
+meanwhile (Tests/Oracle/polling_clients.py, one read per object, a round a second). Then:
 
 - Changes: sets power_mng.soc_strategy to External on the simulator directly, then
-  `--changes` times, at a random moment, writes a new power_mng.battery_power_extern to the
-  simulator directly (as another client of the Wi-Fi module would) and times, from just
-  before the write, until the page's event stream (/api/events) carries the new battery
-  power. p50/p99/max of that, with the link's load meanwhile: requests per second (all, and
+  `--changes` times, at a random moment, sends a WRITE of a new
+  power_mng.battery_power_extern to the simulator directly (one rctclient frame on a
+  connection of its own, as another client of the Wi-Fi module would) and times, from just
+  before that frame is sent, until the page's event stream (/api/events) carries the new battery
+  power, and until the MQTT state topic does (mosquitto_sub's own arrival stamps).
+  p50/p99/max of each, with the link's load meanwhile: requests per second (all, and
   the daemon's poller), and the bytes on the link (from the page's own pcap download) as a
   share of what a 115 200 baud line carries (the simulator's line rate, 11 520 bytes/s).
 - Pages: the daemon's resident memory (VmRSS) with no page open, and with `--pages`
@@ -30,11 +33,16 @@ import json
 import math
 import os
 import random
+import socket
 import struct
 import subprocess
 import sys
 import threading
 import time
+
+from rctclient.frame import make_frame
+from rctclient.types import Command, DataType
+from rctclient.utils import encode_value
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
@@ -101,6 +109,56 @@ class Events:
                 self.lock.wait(left)
 
 
+class Broker:
+    """A Mosquitto broker, and every battery power state published through it, stamped on arrival."""
+
+    def __init__(self, work):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        config = os.path.join(work, f"bench-web-mosquitto-{os.getpid()}.conf")
+        with open(config, "w") as file:
+            file.write(f"persistence false\nlistener {self.port} 127.0.0.1\nallow_anonymous true\n")
+        self.broker = subprocess.Popen(["mosquitto", "-c", config], stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        self.subscriber = subprocess.Popen(["stdbuf", "-oL", "mosquitto_sub", "-p", str(self.port), "-t",
+                                            "rct/+/state/battery_power", "-F", "%U %p"], stdout=subprocess.PIPE, text=True)
+        self.seen = []
+        self.lock = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.subscriber.stdout:
+            stamp, payload = line.split(" ", 1)
+            with self.lock:
+                self.seen.append((float(stamp), float(payload)))
+                self.lock.notify_all()
+
+    def wait_for(self, power, since, timeout):
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                for when, seen in self.seen:
+                    if when >= since and abs(seen - power) < 0.5:
+                        return when
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.lock.wait(left)
+
+    def stop(self):
+        for process in (self.subscriber, self.broker):
+            process.terminate()
+            process.wait(10)
+
+
+def summary(latencies):
+    if not latencies:
+        return None
+    return {"p50": round(percentile(latencies, 0.5), 3), "p99": round(percentile(latencies, 0.99), 3),
+            "max": round(max(latencies), 3)}
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -147,7 +205,30 @@ def open_page(address, stop):
     connection.close()
 
 
-def changes(arguments, simulator, serve, http_at):
+class Writer:
+    """A connection of its own to the simulator that sends WRITE frames and drains what comes back."""
+
+    EXTERN = 0xBD008E29  # power_mng.battery_power_extern
+
+    def __init__(self, address):
+        host, port = address.rsplit(":", 1)
+        self.socket = socket.create_connection((host, int(port)))
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        while self.socket.recv(4096):
+            pass
+
+    def write(self, power):
+        frame = make_frame(command=Command.WRITE, id=self.EXTERN, payload=encode_value(DataType.FLOAT, float(power)))
+        self.socket.sendall(frame)
+
+
+def other_requests(report):
+    return sum(c["requests"] for c in report["client_list"] if not c["daemon"])
+
+
+def changes(arguments, simulator, serve, http_at, broker):
     rct = arguments.rct
     subprocess.run([rct, "--host", simulator.address, "set", "power_mng.soc_strategy", "2"], check=True, capture_output=True)
     expected = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"bench-web-{os.getpid()}.json")
@@ -157,40 +238,46 @@ def changes(arguments, simulator, serve, http_at):
     host, port = serve.address.rsplit(":", 1)
     clients = subprocess.Popen([sys.executable, os.path.join(root, "Tests", "Oracle", "polling_clients.py"), host, port,
                                 "--expected", expected, "--clients", "3", "--mode", "check", "--duration", str(duration),
-                                "--interval", "1", "--timeout", "2"], stdout=subprocess.PIPE, text=True)
+                                "--interval", "1", "--timeout", "2"], stdout=subprocess.DEVNULL)
     events = Events(http_at)
+    writer = Writer(simulator.address)
     time.sleep(3)
     before, wall_start, started = health(http_at), time.time(), time.monotonic()
-    latencies, missed = [], 0
+    latencies, missed, mqtt_latencies, mqtt_missed = [], 0, [], 0
     power = 0
     for _ in range(arguments.changes):
         time.sleep(random.uniform(0.5, 2.5))
         power = random.choice([p for p in range(-5000, 5001, 250) if p != power and p != 0])
-        written = time.monotonic()
-        subprocess.run([rct, "--host", simulator.address, "set", "power_mng.battery_power_extern", str(power)],
-                       check=True, capture_output=True)
+        written, written_wall = time.monotonic(), time.time()
+        writer.write(power)
         seen = events.wait_for(power, written, 15)
         if seen is None:
             missed += 1
         else:
             latencies.append(seen - written)
+        if broker:
+            arrived = broker.wait_for(power, written_wall, 15)
+            if arrived is None:
+                mqtt_missed += 1
+            else:
+                mqtt_latencies.append(arrived - written_wall)
     elapsed, wall_end = time.monotonic() - started, time.time()
     after = health(http_at)
     to_inverter, from_inverter = link_bytes(get(http_at, "/api/capture.pcap"), wall_start, wall_end)
     clients.terminate()
-    polled = json.loads(clients.communicate()[0] or "{}").get("totals", {})
+    clients.wait(10)
     os.remove(expected)
     return {
         "changes": arguments.changes, "missed": missed,
-        "change_to_page_s": {"p50": round(percentile(latencies, 0.5), 3), "p99": round(percentile(latencies, 0.99), 3),
-                             "max": round(max(latencies), 3)} if latencies else None,
+        "change_to_page_s": summary(latencies),
+        "change_to_mqtt_s": summary(mqtt_latencies) if broker else None, "mqtt_missed": mqtt_missed,
         "seconds": round(elapsed, 1),
         "requests_per_s": round((after["exchanges"] - before["exchanges"]) / elapsed, 1),
         "poller_requests_per_s": round((poller_requests(after) - poller_requests(before)) / elapsed, 1),
         "answer_time_ms": {"p50": after["latency_p50_ms"], "p99": after["latency_p99_ms"]},
         "link_bytes_per_s": {"to_inverter": round(to_inverter / elapsed), "from_inverter": round(from_inverter / elapsed)},
         "line_share": round((to_inverter + from_inverter) / elapsed / LINE_BYTES_PER_SECOND, 3),
-        "other_clients": polled,
+        "other_clients_requests_per_s": round((other_requests(after) - other_requests(before)) / elapsed, 1),
     }
 
 
@@ -232,9 +319,12 @@ def main():
     parser.add_argument("--pages", type=int, default=20)
     parser.add_argument("--browser-runs", type=int, default=5)
     parser.add_argument("--python", default=os.path.join(root, ".venv", "bin", "python"))
+    parser.add_argument("--no-mqtt", action="store_true", help="measure the page only")
     arguments = parser.parse_args()
+    broker = None if arguments.no_mqtt else Broker(os.environ.get("TMPDIR", "/tmp"))
     simulator = soak.Daemon([arguments.rct, "simulator", "--listen", "127.0.0.1:0", "--realistic"])
-    serve = soak.Daemon([arguments.rct, "--host", simulator.address, "serve", "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+    mqtt = [] if broker is None else ["--mqtt", f"mqtt://127.0.0.1:{broker.port}"]
+    serve = soak.Daemon([arguments.rct, "--host", simulator.address, "serve", "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", *mqtt])
     try:
         deadline = time.monotonic() + 10
         while not any(line.startswith("http on ") for line in serve.lines) and time.monotonic() < deadline:
@@ -242,11 +332,13 @@ def main():
         http_at = next(line.split()[-1] for line in serve.lines if line.startswith("http on "))
         result = {"first_values": first_values(arguments, http_at)}
         result["pages"] = pages(arguments, serve, http_at)
-        result["changes"] = changes(arguments, simulator, serve, http_at)
+        result["changes"] = changes(arguments, simulator, serve, http_at, broker)
         print(json.dumps(result), flush=True)
     finally:
         serve.stop()
         simulator.stop()
+        if broker:
+            broker.stop()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ public struct Catalogue: Sendable {
 
         /// How often it is read.
         public enum Interval: String, Sendable {
-            /// Every fast poll (10 s unless configured).
+            /// Every fast poll (each second unless configured).
             case fast
             /// Every slow poll (5 min unless configured).
             case slow

@@ -31,10 +31,9 @@ struct WebPageTests {
         defer { simulator.stop() }
         let serve = try ServeProcess(upstream: ["--host", simulator.endpoint], ["--http", "127.0.0.1:0", "--fast-interval", "1"])
         let http = try #require(serve.process.firstLine()?.split(separator: " ").last.map(String.init))
-        let screenshot = RCTBinary.packageRoot + "/.build/web-page.png"
         let capture = FileManager.default.temporaryDirectory.appendingPathComponent("rct-page-\(getpid()).pcap").path
         defer { try? FileManager.default.removeItem(atPath: capture) }
-        let report = try Self.check("http://\(http)/", ["--screenshot", screenshot, "--follow-key", "battery-power",
+        let report = try Self.check("http://\(http)/", ["--follow-key", "battery-power",
                                                         "--follow-text", "charging 3000 W", "--download", capture]) {
             // The inverter changes meanwhile: strategy External, 3 kW into the battery.
             usleep(1_500_000)
@@ -72,7 +71,6 @@ struct WebPageTests {
         #expect(forged["status"] as? Int == 403 && (forged["text"] as? String)?.contains("did not come from this page") == true)
         #expect((report["csp"] as? String)?.hasPrefix("default-src 'none'; script-src 'self'; style-src 'self'") == true)
         #expect(report["cors"] is NSNull)
-        #expect(FileManager.default.fileExists(atPath: screenshot))
         // The page's download of the last minutes of the link is a capture rct decode reads.
         #expect((report["download_name"] as? String)?.hasPrefix("rct-upstream-") == true)
         let decoded = try rct("decode", capture)
@@ -87,7 +85,10 @@ struct WebPageTests {
         defer { simulator.stop() }
         let serve = try ServeProcess(upstream: ["--host", simulator.endpoint], ["--http", "127.0.0.1:0", "--fast-interval", "1", "--allow-writes"])
         let http = try #require(serve.process.firstLine()?.split(separator: " ").last.map(String.init))
-        let report = try Self.check("http://\(http)/", ["--writes", "--rct", RCTBinary.path, "--inverter", simulator.endpoint])
+        // Documentation/Web.md shows this screenshot: the page after the changes below.
+        let screenshot = RCTBinary.packageRoot + "/.build/web-page.png"
+        let report = try Self.check("http://\(http)/", ["--writes", "--rct", RCTBinary.path, "--inverter", simulator.endpoint,
+                                                        "--screenshot", screenshot])
         #expect(report["controls_disabled"] as? Bool == false)
         let steps = try #require(report["writes"] as? [String: Any], "\(report)")
         // The setting is on the inverter, read directly; the page said so.
@@ -118,6 +119,7 @@ struct WebPageTests {
         #expect((report["console_before_posts"] as? [String]) == [], "\(report["console_before_posts"] ?? "")")
         #expect((report["errors"] as? [String]) == [])
         #expect((report["foreign_requests"] as? [String]) == [])
+        #expect(FileManager.default.fileExists(atPath: screenshot))
         #expect(serve.stop() == 0)
     }
 

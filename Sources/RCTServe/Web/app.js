@@ -308,13 +308,12 @@
   async function start() {
     watchActionForms();
     watchTrace();
-    const [snapshot, history] = await Promise.all([
-      fetch("/api/values").then((r) => r.json()),
-      fetch("/api/history").then((r) => r.json()),
-    ]);
+    // The values are shown as soon as they come; the day's history (larger) follows.
+    const history = fetch("/api/history").then((r) => r.json());
+    const snapshot = await fetch("/api/values").then((r) => r.json());
     show(snapshot);
     for (const result of snapshot.results || []) showOutcome(result);
-    addSamples(history);
+    addSamples(await history);
     const events = new EventSource("/api/events");
     events.addEventListener("values", (event) => show(JSON.parse(event.data)));
     events.addEventListener("sample", (event) => addSamples(JSON.parse(event.data)));
