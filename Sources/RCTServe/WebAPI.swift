@@ -74,9 +74,13 @@ enum WebAPI {
 
     /// One gateway client in `/api/health`.
     struct Client: Encodable {
+        /// Its address and port, or the daemon's part: `poller`, `commands`, `action`.
         let name: String
+        /// Whether it is a part of `rct serve` itself.
         let daemon: Bool
+        /// Seconds since it connected.
         let connected_s: Double
+        /// Frames it sent.
         let requests: Int
         /// The objects it asked for last, newest last.
         let asks: [String]

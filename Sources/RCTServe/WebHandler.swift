@@ -151,6 +151,8 @@ final class WebHandler: ChannelInboundHandler {
             let json = site.json(result)
             bound.eventLoop.execute {
                 let (handler, context) = bound.value
+                // The client may have gone meanwhile; the command was carried out all the same.
+                guard context.channel.isActive else { return }
                 handler.respond(context, head, status: Self.status(of: result), body: json, type: "application/json")
             }
         }

@@ -62,6 +62,8 @@
     item.textContent = describe(result);
     const list = byId("outcomes");
     list.prepend(item);
+    // An action's latest news, whoever started it: started, its steps, its end.
+    if (!result.command.startsWith("set ")) byId("action-status").textContent = describe(result);
     while (list.children.length > 30) list.lastElementChild.remove();
   }
 
