@@ -2,17 +2,34 @@
 """A TCP relay for tests that must lose a link without losing the inverter behind it.
 
   tcp_proxy.py TARGET_HOST TARGET_PORT
+  tcp_proxy.py --target-file FILE
 
 Listens on a free loopback port and prints "listening on 127.0.0.1:PORT". Every connection is
 relayed to the target. SIGUSR1 cuts every relayed connection and refuses new ones (the link is
 lost, the simulator behind it keeps its state); SIGUSR2 lets connections through again.
+With --target-file, the target is read from FILE ("HOST PORT") at each new connection; while
+the file is empty or missing, connections are closed at once: an inverter that is not there,
+without a port that a stranger could take meanwhile.
 """
 import signal
 import socket
 import sys
 import threading
 
-target = (sys.argv[1], int(sys.argv[2]))
+target_file = sys.argv[2] if sys.argv[1] == "--target-file" else None
+fixed_target = None if target_file else (sys.argv[1], int(sys.argv[2]))
+
+
+def current_target():
+    if not target_file:
+        return fixed_target
+    try:
+        with open(target_file) as file:
+            words = file.read().split()
+    except OSError:
+        return None
+    return (words[0], int(words[1])) if len(words) == 2 else None
+
 lock = threading.Lock()
 open_sockets = []
 state = {"cut": False}
@@ -61,7 +78,8 @@ while True:
     client, _ = server.accept()
     with lock:
         refused = state["cut"]
-    if refused:
+    target = current_target()
+    if refused or target is None:
         client.close()
         continue
     try:

@@ -307,11 +307,20 @@ struct MQTTTests {
 
 /// A TCP relay that a test can cut (SIGUSR1) and restore (SIGUSR2); see Tests/Oracle/tcp_proxy.py.
 func startProxy(to endpoint: String) throws -> (process: ChildProcess, endpoint: String) {
+    let parts = endpoint.split(separator: ":")
+    return try startProxy([String(parts[0]), String(parts[1])])
+}
+
+/// A TCP relay to whatever `file` names ("HOST PORT"), closing connections while it names
+/// nothing: an inverter that goes and comes back on a port of its own choosing.
+func startProxy(targetFile file: String) throws -> (process: ChildProcess, endpoint: String) {
+    try startProxy(["--target-file", file])
+}
+
+private func startProxy(_ arguments: [String]) throws -> (process: ChildProcess, endpoint: String) {
     let environment = ProcessInfo.processInfo.environment
     let python = environment["RCT_PYTHON"] ?? RCTBinary.packageRoot + "/.venv/bin/python"
-    let parts = endpoint.split(separator: ":")
-    let process = try ChildProcess(python, [RCTBinary.packageRoot + "/Tests/Oracle/tcp_proxy.py", String(parts[0]), String(parts[1])],
-                                   environment: environment)
+    let process = try ChildProcess(python, [RCTBinary.packageRoot + "/Tests/Oracle/tcp_proxy.py"] + arguments, environment: environment)
     let first = try #require(process.firstLine(), "the proxy printed nothing: \(process.stderr)")
     return (process, String(try #require(first.split(separator: " ").last)))
 }

@@ -184,7 +184,8 @@ func waitForRefusal(_ endpoint: String, seconds: Double = 3) throws {
     }
 }
 
-/// A free loopback port, for a process that must come back on the same port.
+/// A loopback port free a moment ago, for the Mosquitto broker, which takes its port from
+/// its config file and fails to start when the port is taken meanwhile.
 func freePort() throws -> UInt16 {
     let (descriptor, port) = try loopbackSocket(listening: false)
     close(descriptor)

@@ -115,21 +115,33 @@ struct ServeLimitTests {
         #expect(serve.stderr.contains("need 1152 open files, but this process may open only 256"), "\(serve.stderr)")
     }
 
-    @Test("Inverter killed: clients are closed and new ones refused at connect within 3 s; back: reads work within 5 s")
+    @Test("Inverter gone: clients are closed and new ones refused at connect within 3 s; back: reads work within 5 s")
     func deadInverter() throws {
-        let port = try freePort()
-        var simulator = try SimulatorProcess(listen: "127.0.0.1:\(port)")
-        let serve = try ServeProcess(upstream: ["--host", "127.0.0.1:\(port)", "--timeout", "0.5"])
+        // The daemon reaches the inverter through a relay with a port of its own, so the
+        // inverter can go and come back without a port that a stranger could take meanwhile.
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("rct-target-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: target) }
+        var simulator = try SimulatorProcess()
+        try simulator.endpoint.replacingOccurrences(of: ":", with: " ").write(toFile: target, atomically: true, encoding: .utf8)
+        let relay = try startProxy(targetFile: target)
+        defer { relay.process.signal(SIGTERM) }
+        let serve = try ServeProcess(upstream: ["--host", relay.endpoint, "--timeout", "0.5"])
         let connected = try RawSocket(serve.endpoint)
         #expect(Self.answers(serve.endpoint, within: 3))
+        // Gone: the relay names no inverter and drops what it relayed; the simulator ends.
+        try "".write(toFile: target, atomically: true, encoding: .utf8)
+        relay.process.signal(SIGUSR1)
         simulator.stop()
         let stopped = Date()
         #expect(connected.isClosed(within: 3), "a client connected when the link dropped is released")
         #expect(throws: ConnectError.self) { try waitForRefusal(serve.endpoint) }
         #expect(Date().timeIntervalSince(stopped) < 3.5)
         #expect(serve.log(contains: "reconnecting"))
-        simulator = try SimulatorProcess(listen: "127.0.0.1:\(port)")
+        // Back, on a port the new simulator picked and said.
+        simulator = try SimulatorProcess()
         defer { simulator.stop() }
+        try simulator.endpoint.replacingOccurrences(of: ":", with: " ").write(toFile: target, atomically: true, encoding: .utf8)
+        relay.process.signal(SIGUSR2)
         #expect(Self.answers(serve.endpoint, within: 5), "reads work again within 5 s")
         #expect(serve.log(contains: "open again after"))
         #expect(serve.stop() == 0)

@@ -102,14 +102,19 @@ struct ServeTests {
 
     @Test("No inverter at start-up: rct serve starts, says why once, refuses clients at connect, and serves once the inverter appears")
     func upstreamLater() throws {
-        let port = try freePort()
-        let serve = try ServeProcess(upstream: ["--host", "127.0.0.1:\(port)", "--timeout", "0.3"])
+        // Through a relay with a port of its own that names no inverter yet (see deadInverter).
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("rct-target-later-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: target) }
+        let relay = try startProxy(targetFile: target)
+        defer { relay.process.signal(SIGTERM) }
+        let serve = try ServeProcess(upstream: ["--host", relay.endpoint, "--timeout", "0.3"])
         #expect(serve.log(contains: "cannot open the upstream link"))
         // Refused at connect, as by a module without power: a client fails at once.
         #expect(throws: ConnectError.self) { try waitForRefusal(serve.endpoint) }
-        let simulator = try SimulatorProcess(listen: "127.0.0.1:\(port)")
+        let simulator = try SimulatorProcess()
         defer { simulator.stop() }
-        #expect(serve.log(contains: "upstream 127.0.0.1:\(port) open"))
+        try simulator.endpoint.replacingOccurrences(of: ":", with: " ").write(toFile: target, atomically: true, encoding: .utf8)
+        #expect(serve.log(contains: "upstream \(relay.endpoint) open"))
         var answered = false
         for _ in 0..<20 where !answered {
             guard let client = try? RawSocket(serve.endpoint) else {
