@@ -83,7 +83,8 @@ public final class CommandDesk: Sendable {
     public let allowsWrites: Bool
     private let catalogue: Catalogue
     private let gateway: Gateway
-    private let batteryPowerLimit: Double
+    /// The range of `battery_power_extern`, ± this many W (`--battery-power-limit`).
+    public let batteryPowerLimit: Double
     private let timeout: Double
     private let logger: Logger
     private let state = Mutex(State())

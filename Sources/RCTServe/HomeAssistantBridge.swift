@@ -12,21 +12,14 @@ public struct BridgeConfiguration: Sendable {
     public var discoveryPrefix: String
     /// The prefix of our own topics.
     public var topicPrefix: String
-    /// Whether settings and actions take commands (`--allow-writes`).
-    public var allowsWrites: Bool
-    /// The range of `battery_power_extern`, ± this many W (`--battery-power-limit`).
-    public var batteryPowerLimit: Double
 
-    /// A configuration with the documented defaults.
-    public init(mqtt: MQTTSettings, name: String? = nil, discoveryPrefix: String = "homeassistant",
-                topicPrefix: String = "rct", allowsWrites: Bool = false,
-                batteryPowerLimit: Double = WriteRules.defaultBatteryPowerLimit) {
+    /// A configuration with the documented defaults. Whether settings take commands, and
+    /// the range of `battery_power_extern`, are the command desk's.
+    public init(mqtt: MQTTSettings, name: String? = nil, discoveryPrefix: String = "homeassistant", topicPrefix: String = "rct") {
         self.mqtt = mqtt
         self.name = name
         self.discoveryPrefix = discoveryPrefix
         self.topicPrefix = topicPrefix
-        self.allowsWrites = allowsWrites
-        self.batteryPowerLimit = batteryPowerLimit
     }
 }
 
@@ -91,13 +84,13 @@ public final class HomeAssistantBridge: Sendable {
             received: { [self] topic, payload in received(topic, payload) })
         let started: Bool = state.withLock { state in
             guard state.discovery == nil, !state.stopping else { return false }
-            state.discovery = Discovery(topics: topics, identity: identity, allowsWrites: configuration.allowsWrites,
-                                        expireAfter: expireAfter, batteryPowerLimit: configuration.batteryPowerLimit)
+            state.discovery = Discovery(topics: topics, identity: identity, allowsWrites: desk.allowsWrites,
+                                        expireAfter: expireAfter, batteryPowerLimit: desk.batteryPowerLimit)
             state.connection = connection
             return true
         }
         guard started else { return }
-        logger.info("MQTT: publishing \(identity.serialNumber) as \(topics.base); discovery under \(topics.discoveryPrefix)/; \(configuration.allowsWrites ? "settings and actions take commands" : "read-only")")
+        logger.info("MQTT: publishing \(identity.serialNumber) as \(topics.base); discovery under \(topics.discoveryPrefix)/; \(desk.allowsWrites ? "settings and actions take commands" : "read-only")")
         let thread = WorkerThread { connection.run() }
         if thread == nil { logger.error("MQTT: no thread for the connection; nothing is published") }
         state.withLock { $0.thread = thread }
@@ -136,7 +129,7 @@ public final class HomeAssistantBridge: Sendable {
             state.settings[entry.object.id] = value
             if let hold = Self.holdState(state.settings) {
                 state.states["hold"] = hold
-                if configuration.allowsWrites { connection.publish(discovery.topics.state("hold"), hold, retain: true) }
+                if desk.allowsWrites { connection.publish(discovery.topics.state("hold"), hold, retain: true) }
             }
             return nil
         }
@@ -166,7 +159,7 @@ public final class HomeAssistantBridge: Sendable {
             for (topic, payload) in discovery.messages(for: catalogue) {
                 connection.publish(topic, payload, retain: true)
             }
-            for (key, payload) in state.states where key != "hold" || configuration.allowsWrites {
+            for (key, payload) in state.states where key != "hold" || desk.allowsWrites {
                 connection.publish(discovery.topics.state(key), payload, retain: true)
             }
             connection.publish(discovery.topics.availability, state.available ? "online" : "offline", retain: true)

@@ -230,9 +230,10 @@ extension Gateway {
             let flight = window.remove(at: index)
             link.exchangeEnded()
             metrics.answers.increment()
-            metrics.answerTime.recordNanoseconds(Deadline.now.nanoseconds - flight.started.nanoseconds)
-            metrics.recentAnswerTimes.record(flight.started.elapsedSeconds)
-            if flight.attempts == 1 { timer.record(flight.started.elapsedSeconds) }
+            let nanoseconds = Deadline.now.nanoseconds - flight.started.nanoseconds
+            metrics.answerTime.recordNanoseconds(nanoseconds)
+            metrics.recentAnswerTimes.record(Double(nanoseconds) / 1e9)
+            if flight.attempts == 1 { timer.record(Double(nanoseconds) / 1e9) }
             complete(read.work, answer: frame, retried: flight.attempts > 1, lateAnswers: 2 * timer.timeout)
         }
         while let index = window.indexOfOverdue(at: .now) {

@@ -105,7 +105,7 @@ final class WebHandler: ChannelInboundHandler {
         case "/api/health":
             respond(context, head, status: .ok, body: site.json(site.health()), type: "application/json")
         case "/api/events":
-            stream(head, context, to: site.streams, first: Array("event: values\ndata: ".utf8) + site.json(site.snapshot()) + Array("\n\n".utf8))
+            stream(head, context, to: site.streams, first: EventStreams.event("values", site.json(site.snapshot())))
         case "/api/trace":
             stream(head, context, to: site.traces, first: Array(": the link's frames follow as they cross it\n\n".utf8))
         case "/api/capture.pcap":

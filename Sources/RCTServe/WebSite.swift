@@ -86,6 +86,7 @@ public final class WebSite: Sendable {
                 state.results.append(result)
                 if state.results.count > Self.keptResults { state.results.removeFirst() }
             }
+            guard streams.count > 0 else { return }
             streams.send("result", json(result))
             streams.send("actions", json(actions))
         }
@@ -134,7 +135,7 @@ public final class WebSite: Sendable {
 
     /// What the page shows now; with the latest command results for a page that opens.
     func snapshot(withResults: Bool = false) -> WebAPI.Snapshot {
-        let (live, serial) = state.withLock { ($0.live, $0.serial) }
+        let (live, serial, results) = state.withLock { ($0.live, $0.serial, withResults ? $0.results : nil) }
         let readings = catalogue.entries.compactMap { entry -> WebAPI.Reading? in
             guard let reading = live.latest[entry.key] else { return nil }
             let shown = SettingValue.state(reading.value, of: entry, component: entry.isSetting ? "sensor" : entry.component)
@@ -143,7 +144,7 @@ public final class WebSite: Sendable {
                                   unit: entry.unit, time: reading.time, accepts: entry.rule?.accepted)
         }
         return WebAPI.Snapshot(time: Self.wallClock, serial: serial, health: health(), settings: settingsState, actions: actions,
-                               values: readings, results: withResults ? state.withLock { $0.results } : nil)
+                               values: readings, results: results)
     }
 
     /// The history the chart starts with.
@@ -181,9 +182,14 @@ final class EventStreams: Sendable {
     /// How many are open.
     var count: Int { channels.withLock { $0.count } }
 
+    /// An event named `name` with `data` (one line of JSON), as a stream carries it.
+    static func event(_ name: String, _ data: [UInt8]) -> [UInt8] {
+        Array("event: \(name)\ndata: ".utf8) + data + Array("\n\n".utf8)
+    }
+
     /// Sends an event named `name` with `data` (one line of JSON) to every stream.
     func send(_ name: String, _ data: [UInt8]) {
-        let bytes = Array("event: \(name)\ndata: ".utf8) + data + Array("\n\n".utf8)
+        let bytes = Self.event(name, data)
         for channel in channels.withLock({ Array($0.values) }) {
             channel.eventLoop.execute {
                 guard channel.isWritable else { return }

@@ -268,7 +268,6 @@ struct ServeCommand: ParsableCommand {
             settings.password = try ServeConfigFile.password(mqttPasswordFile)
         }
         return BridgeConfiguration(mqtt: settings, name: name, discoveryPrefix: discoveryPrefix ?? "homeassistant",
-                                   topicPrefix: topicPrefix ?? "rct", allowsWrites: allowWrites,
-                                   batteryPowerLimit: batteryPowerLimit ?? WriteRules.defaultBatteryPowerLimit)
+                                   topicPrefix: topicPrefix ?? "rct")
     }
 }
